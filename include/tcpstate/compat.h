@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels tcpstate supports lives here, with
+ * the kernel change that made it necessary. The .c files stay free of
+ * version checks. Ranges are half-open: [introduced, removed).
+ *
+ * Supported: Debian 12's 6.1 and 6.12, and the 6.12 debug kernel.
+ */
+#ifndef _TCPSTATE_COMPAT_H
+#define _TCPSTATE_COMPAT_H
+
+#include <linux/version.h>
+#include <net/tcp_states.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "tcpstate supports Linux 6.1 and later"
+#endif
+
+/*
+ * "tcp: Add TCP_BOUND_INACTIVE state" (v6.8) gave sockets that were bound
+ * but not yet connected or listening a state of their own. Older kernels
+ * never produce it; naming it here lets the state table stay one table.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define TCPSTATE_HAVE_BOUND_INACTIVE 0
+#else /* LINUX_VERSION_CODE >= 6.8 */
+#define TCPSTATE_HAVE_BOUND_INACTIVE 1
+#endif /* LINUX_VERSION_CODE < 6.8 */
+
+#endif /* _TCPSTATE_COMPAT_H */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared between tcpstate's files. Each subsystem has an
+ * init/uninit pair that main.c calls in order on load and in reverse on
+ * unload; everything a hook touches is set up before the hooks are
+ * registered and torn down only after they are gone.
+ */
+#ifndef _TCPSTATE_TCPSTATE_H
+#define _TCPSTATE_TCPSTATE_H
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <uapi/tcpstate.h>
+
+#define TCPSTATE_VERSION "0.1.0"
+
+/* state.c: names and validity of the kernel's TCP state numbers */
+bool tcpstate_state_valid(int state);
+const char *tcpstate_state_name(int state);
+
+/* matrix.c: per-CPU from x to transition counters */
+struct tcpstate_matrix_cells {
+	u64 count[TCPSTATE_NR_STATES][TCPSTATE_NR_STATES];
+	u64 invalid;	/* transitions naming a state we do not know */
+};
+
+struct tcpstate_matrix {
+	struct tcpstate_matrix_cells __percpu *cells;
+};
+
+int tcpstate_matrix_init(struct tcpstate_matrix *m);
+void tcpstate_matrix_uninit(struct tcpstate_matrix *m);
+void tcpstate_matrix_count(struct tcpstate_matrix *m, int from, int to);
+u64 tcpstate_matrix_read(const struct tcpstate_matrix *m, int from, int to);
+u64 tcpstate_matrix_read_invalid(const struct tcpstate_matrix *m);
+void tcpstate_matrix_reset(struct tcpstate_matrix *m);
+
+/* parse.c: strict parsers for sysfs writes */
+int tcpstate_parse_bool01(const char *buf, bool *out);
+
+/* main.c: the module's global state */
+extern struct tcpstate_matrix tcpstate_transitions;
+extern bool tcpstate_enabled;
+
+/* hooks.c */
+int tcpstate_hooks_init(void);
+void tcpstate_hooks_uninit(void);
+
+/* debugfs.c */
+int tcpstate_debugfs_init(void);
+void tcpstate_debugfs_uninit(void);
+
+/* sysfs.c */
+int tcpstate_sysfs_init(void);
+void tcpstate_sysfs_uninit(void);
+
+#endif /* _TCPSTATE_TCPSTATE_H */

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstate: TCP socket state tracking for operators.
+ *
+ * The state machine we count (RFC 793 plus the kernel's request socket):
+ *
+ *                         CLOSE
+ *            connect() /        \ listen()
+ *                     v          v
+ *              SYN_SENT          LISTEN ----SYN----> NEW_SYN_RECV
+ *                  |                                 (request sock,
+ *                  | SYN+ACK                          ss: SYN-RECV)
+ *                  v                                      | ACK: child
+ *             ESTABLISHED <-------- SYN_RECV <------------+
+ *              /        \
+ *     close() /          \ FIN received
+ *            v            v
+ *       FIN_WAIT1      CLOSE_WAIT
+ *        |     \           | close()
+ *   ACK  |      \ FIN      v
+ *        v       v      LAST_ACK ---ACK---> CLOSE
+ *   FIN_WAIT2  CLOSING
+ *        |        | ACK
+ *    FIN |        v
+ *        +---> TIME_WAIT (timewait sock) ---timer---> gone
+ *
+ * Counters:
+ *   transitions[from][to]  full-socket state changes seen by the
+ *                          inet_sock_set_state tracepoint since load (or
+ *                          the last reset), summed over CPUs.
+ *   transitions.invalid    events naming a state number we do not know.
+ *
+ * Subsystems come up in the order below and go down in reverse. The hooks
+ * are last up and first down, so a handler never sees half-built state.
+ */
+#include <linux/module.h>
+#include <tcpstate/tcpstate.h>
+
+struct tcpstate_matrix tcpstate_transitions;
+
+/* Written by sysfs, read by every handler; a torn read is impossible for a bool. */
+bool tcpstate_enabled = true;
+
+static int __init tcpstate_init(void)
+{
+	int ret;
+
+	ret = tcpstate_matrix_init(&tcpstate_transitions);
+	if (ret)
+		return ret;
+	ret = tcpstate_debugfs_init();
+	if (ret)
+		goto out_uninit_matrix;
+	ret = tcpstate_sysfs_init();
+	if (ret)
+		goto out_uninit_debugfs;
+	ret = tcpstate_hooks_init();
+	if (ret)
+		goto out_uninit_sysfs;
+
+	pr_info("version %s loaded\n", TCPSTATE_VERSION);
+	return 0;
+
+out_uninit_sysfs:
+	tcpstate_sysfs_uninit();
+out_uninit_debugfs:
+	tcpstate_debugfs_uninit();
+out_uninit_matrix:
+	tcpstate_matrix_uninit(&tcpstate_transitions);
+	return ret;
+}
+
+static void __exit tcpstate_exit(void)
+{
+	tcpstate_hooks_uninit();
+	tcpstate_sysfs_uninit();
+	tcpstate_debugfs_uninit();
+	tcpstate_matrix_uninit(&tcpstate_transitions);
+	pr_info("unloaded\n");
+}
+
+module_init(tcpstate_init);
+module_exit(tcpstate_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("tcpstate developers");
+MODULE_DESCRIPTION("TCP socket state tracking, limits and alerts");
+MODULE_VERSION(TCPSTATE_VERSION);

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/tcpstate/: the tuning interface. One value per file; a
+ * store parses strictly and changes nothing unless the whole write is
+ * valid. See Documentation/ABI/testing/sysfs-kernel-tcpstate.
+ */
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+#include <tcpstate/tcpstate.h>
+
+static struct kobject *tcpstate_kobj;
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(tcpstate_enabled));
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool enabled;
+	int ret;
+
+	ret = tcpstate_parse_bool01(buf, &enabled);
+	if (ret)
+		return ret;
+	WRITE_ONCE(tcpstate_enabled, enabled);
+	return count;
+}
+static struct kobj_attribute enabled_attr = __ATTR_RW_MODE(enabled, 0644);
+
+static struct attribute *tcpstate_attrs[] = {
+	&enabled_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group tcpstate_attr_group = {
+	.attrs = tcpstate_attrs,
+};
+
+int tcpstate_sysfs_init(void)
+{
+	int ret;
+
+	tcpstate_kobj = kobject_create_and_add("tcpstate", kernel_kobj);
+	if (!tcpstate_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(tcpstate_kobj, &tcpstate_attr_group);
+	if (ret) {
+		kobject_put(tcpstate_kobj);
+		tcpstate_kobj = NULL;
+	}
+	return ret;
+}
+
+void tcpstate_sysfs_uninit(void)
+{
+	sysfs_remove_group(tcpstate_kobj, &tcpstate_attr_group);
+	kobject_put(tcpstate_kobj);
+	tcpstate_kobj = NULL;
+}
