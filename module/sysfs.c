@@ -28,6 +28,7 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	WRITE_ONCE(tcpstate_enabled, enabled);
 	return count;
 }
+
 static struct kobj_attribute enabled_attr = __ATTR_RW_MODE(enabled, 0644);
 
 static struct attribute *tcpstate_attrs[] = {

@@ -92,4 +92,5 @@ static struct kunit_suite tcpstate_matrix_suite = {
 	.exit = matrix_test_exit,
 	.test_cases = tcpstate_matrix_cases,
 };
+
 kunit_test_suite(tcpstate_matrix_suite);

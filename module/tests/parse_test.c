@@ -49,6 +49,7 @@ static void bool01_case_desc(const struct bool01_case *c, char *desc)
 	if (!n)
 		strscpy(desc, "(empty)", KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(bool01, bool01_cases, bool01_case_desc);
 
 static void parse_bool01_accepts_only_0_or_1(struct kunit *test)
@@ -73,4 +74,5 @@ static struct kunit_suite tcpstate_parse_suite = {
 	.name = "tcpstate_parse",
 	.test_cases = tcpstate_parse_cases,
 };
+
 kunit_test_suite(tcpstate_parse_suite);

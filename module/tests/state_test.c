@@ -36,6 +36,7 @@ static void state_name_case_desc(const struct state_name_case *c, char *desc)
 {
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "state %d", c->state);
 }
+
 KUNIT_ARRAY_PARAM(state_name, state_name_cases, state_name_case_desc);
 
 static void state_name_is_kernel_name_without_tcp_prefix(struct kunit *test)
@@ -75,6 +76,7 @@ static struct kunit_suite tcpstate_state_suite = {
 	.name = "tcpstate_state",
 	.test_cases = tcpstate_state_cases,
 };
+
 kunit_test_suite(tcpstate_state_suite);
 
 MODULE_LICENSE("GPL");
