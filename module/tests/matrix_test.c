@@ -5,6 +5,7 @@
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <net/tcp_states.h>
 #include "../matrix.c"
 
 static int matrix_test_init(struct kunit *test)

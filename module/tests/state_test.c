@@ -5,6 +5,7 @@
  */
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <net/tcp_states.h>
 #include "../state.c"
 
 struct state_name_case {
