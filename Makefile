@@ -23,6 +23,7 @@ KBUILD_FLAGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
 all: module
 
 module:
+	@if [ "$(KVER)" = debug ]; then scripts/build-debug-kernel > /dev/null; fi
 	@test -n "$(KDIR)" || { echo "no build tree for KVER=$(KVER); run scripts/deps" >&2; exit 1; }
 ifneq ($(BUILD_DIR),.)
 	@mkdir -p $(BUILD_DIR)

@@ -1,36 +1,297 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Where kernel events enter tcpstate. This file owns the registrations and
- * nothing else: handlers turn an event into a call on the counters and
- * return.
+ * Where kernel events enter tcpstate. This file owns the registrations;
+ * each handler turns what it sees into a struct tcpstate_event for the
+ * engine and returns. The hooks were chosen from the source of both
+ * supported kernels (6.1 and 6.12); see include/tcpstate/compat.h.
  *
- * Full-socket transitions come from the sock:inet_sock_set_state
- * tracepoint, which fires in tcp_set_state() and inet_sk_set_state() on
- * both supported kernels. The tracepoint is not exported to modules, so
- * it is found by name with for_each_kernel_tracepoint().
+ *   event                          hook                              kind
+ *   full socket changes state      tracepoint sock:inet_sock_set_state full
+ *   request sock queued (SYN)      kretprobe inet_ehash_insert        request
+ *   request sock becomes a child   kretprobe inet_ehash_insert (osk)  full
+ *   request sock dropped           kretprobe __inet_csk_reqsk_queue_drop request
+ *   timewait sock published        kprobe TCPSTATE_TW_HASH_SYMBOL     timewait
+ *   timewait FIN_WAIT2 -> TIME_WAIT kprobe __inet_twsk_schedule       timewait
+ *   timewait sock killed (any way) kprobe inet_twsk_kill              timewait
+ *   full socket freed              kprobe inet_sock_destruct          full
+ *
+ * Every path by which a request sock leaves the SYN queue goes through
+ * one of the two request exits exactly once (both run under the ehash
+ * bucket lock and only one can unlink it); every timewait sock dies in
+ * inet_twsk_kill exactly once, whether by timer, reuse, RST, abort or
+ * netns purge.
+ *
+ * Handlers run with preemption disabled, in process, softirq or timer
+ * context. They never sleep and never allocate except through the
+ * engine's GFP_ATOMIC table inserts.
  */
+#include <linux/kprobes.h>
 #include <linux/tracepoint.h>
 #include <linux/in.h>
 #include <net/sock.h>
+#include <net/inet_timewait_sock.h>
+#include <net/request_sock.h>
 #include <tcpstate/tcpstate.h>
+#include <tcpstate/compat.h>
+#include <tcpstate/engine.h>
 
 #define TCPSTATE_SET_STATE_TP "inet_sock_set_state"
 
+/* Return probes in flight at once; a miss is counted in nmissed. */
+#define TCPSTATE_KRETPROBE_MAXACTIVE_PER_CPU 16
+
 static struct tracepoint *tcpstate_set_state_tp;
 
+static void tcpstate_emit(const struct sock *sk, u64 cookie, u8 type, u8 kind,
+			  int old_state, int new_state)
+{
+	struct tcpstate_event ev = {
+		.sk = sk,
+		.cookie = cookie,
+		.type = type,
+		.kind = kind,
+		.old_state = old_state,
+		.new_state = new_state,
+	};
+
+	tcpstate_engine_apply(&ev);
+}
+
+/* --- full sockets ------------------------------------------------------- */
+
 /*
- * Runs with preemption disabled, in process or softirq context, for every
- * protocol that uses inet_sk_set_state() (SCTP too): filter on TCP first.
+ * Also fires for SCTP and MPTCP sockets: filter on TCP. A child's first
+ * event, LISTEN -> SYN_RECV from inet_csk_clone_lock(), carries the
+ * listener's tuple and cookie (they are set right after): skip it, the
+ * inet_ehash_insert probe reports the child once it is real.
  */
 static void tcpstate_on_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
+	struct sock *s = (struct sock *)sk;
+
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
-	if (!READ_ONCE(tcpstate_enabled))
+	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV)
 		return;
-	tcpstate_matrix_count(&tcpstate_transitions, oldstate, newstate);
+	tcpstate_emit(sk, tcpstate_sock_cookie(s), TCPSTATE_EV_TRANSITION,
+		      TCPSTATE_KIND_FULL, oldstate, newstate);
 }
+
+static int tcpstate_on_sock_destruct(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	u64 cookie;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	cookie = atomic64_read(&sk->sk_cookie);
+	if (cookie)	/* no cookie: never tracked */
+		tcpstate_emit(sk, cookie, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL,
+			      sk->sk_state, sk->sk_state);
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_on_sock_destruct);
+
+/* --- request socks ------------------------------------------------------ */
+
+struct tcpstate_ehash_insert_args {
+	struct sock *sk;
+	u64 osk_cookie;		/* 0 unless osk is a request sock */
+	u8 state;
+};
+
+static int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
+				       struct pt_regs *regs)
+{
+	struct tcpstate_ehash_insert_args *args = (void *)ri->data;
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct sock *osk = (struct sock *)regs_get_kernel_argument(regs, 1);
+	u8 state = READ_ONCE(sk->sk_state);
+
+	/* connect() hashes SYN_SENT sockets here too: nothing to do for those. */
+	if (state != TCP_NEW_SYN_RECV && state != TCP_SYN_RECV)
+		return 1;	/* no return probe for this call */
+	if (state == TCP_NEW_SYN_RECV &&
+	    inet_reqsk(sk)->rsk_listener->sk_protocol != IPPROTO_TCP)
+		return 1;
+	if (state == TCP_SYN_RECV && sk->sk_protocol != IPPROTO_TCP)
+		return 1;
+	args->sk = sk;
+	args->state = state;
+	args->osk_cookie = 0;
+	if (osk && READ_ONCE(osk->sk_state) == TCP_NEW_SYN_RECV)
+		args->osk_cookie = atomic64_read(&osk->sk_cookie);
+	else if (state == TCP_NEW_SYN_RECV && !osk)
+		/* Not yet visible: give it its cookie now, so the child and
+		 * the timewait sock inherit it. */
+		tcpstate_sock_cookie(sk);
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_ehash_insert_entry);
+
+static int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
+				     struct pt_regs *regs)
+{
+	struct tcpstate_ehash_insert_args *args = (void *)ri->data;
+	struct sock *sk = args->sk;
+	bool inserted = regs_return_value(regs) & 0xff;
+
+	if (!inserted)
+		return 0;
+	if (args->osk_cookie) {
+		/* The 3rd ACK made a child (or the request moved listener). */
+		tcpstate_emit(sk, args->osk_cookie, TCPSTATE_EV_TRANSITION,
+			      args->state == TCP_NEW_SYN_RECV ?
+			      TCPSTATE_KIND_REQUEST : TCPSTATE_KIND_FULL,
+			      TCP_SYN_RECV, TCP_SYN_RECV);
+	} else if (args->state == TCP_NEW_SYN_RECV) {
+		/* A SYN was queued: ss shows this request sock as SYN-RECV. */
+		tcpstate_emit(sk, atomic64_read(&sk->sk_cookie),
+			      TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST,
+			      TCP_LISTEN, TCP_SYN_RECV);
+	} else {
+		/* A child with no queued request: syncookie or Fast Open. */
+		tcpstate_emit(sk, tcpstate_sock_cookie(sk), TCPSTATE_EV_TRANSITION,
+			      TCPSTATE_KIND_FULL, TCP_LISTEN, TCP_SYN_RECV);
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_ehash_insert_ret);
+
+struct tcpstate_reqsk_drop_args {
+	struct sock *req;
+	u64 cookie;
+};
+
+static int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
+				     struct pt_regs *regs)
+{
+	struct tcpstate_reqsk_drop_args *args = (void *)ri->data;
+	struct sock *listener = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct request_sock *req = (struct request_sock *)regs_get_kernel_argument(regs, 1);
+
+	if (listener->sk_protocol != IPPROTO_TCP)
+		return 1;
+	args->req = req_to_sk(req);
+	args->cookie = atomic64_read(&args->req->sk_cookie);
+	return args->cookie ? 0 : 1;
+}
+NOKPROBE_SYMBOL(tcpstate_reqsk_drop_entry);
+
+/* The caller holds a reference across the call: req is alive here. */
+static int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	struct tcpstate_reqsk_drop_args *args = (void *)ri->data;
+
+	if (regs_return_value(regs) & 0xff)	/* true: this call unlinked it */
+		tcpstate_emit(args->req, args->cookie, TCPSTATE_EV_EXIT,
+			      TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_reqsk_drop_ret);
+
+/* --- timewait socks ----------------------------------------------------- */
+
+/* DCCP shares these functions; its timewait socks die on its own row. */
+static bool tcpstate_tw_is_tcp(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_dr == &twsk_net(tw)->ipv4.tcp_death_row;
+}
+
+/*
+ * Entry of the hashing: tw is complete (tuple, substate, cookie copied
+ * from sk) and no other CPU can see it yet, so reading it is safe and a
+ * cookie written into it now is the one it will keep.
+ */
+static int tcpstate_on_tw_hash(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (void *)regs_get_kernel_argument(regs, 0);
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
+	u64 cookie;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	cookie = atomic64_read(&tw->tw_cookie);
+	if (!cookie) {
+		cookie = tcpstate_sock_cookie(sk);
+		atomic64_set(&tw->tw_cookie, cookie);
+	}
+	tcpstate_emit((struct sock *)tw, cookie, TCPSTATE_EV_TRANSITION,
+		      TCPSTATE_KIND_TIMEWAIT, sk->sk_state, READ_ONCE(tw->tw_substate));
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_on_tw_hash);
+
+/*
+ * tcp_timewait_state_process() sets tw_substate to TIME_WAIT when the FIN
+ * arrives in FIN_WAIT2 and then re-arms the timer; the re-arm is the only
+ * out-of-line call on that path.
+ */
+static int tcpstate_on_tw_schedule(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (void *)regs_get_kernel_argument(regs, 0);
+	bool rearm = regs_get_kernel_argument(regs, 2) & 0xff;
+	u8 substate;
+	u64 cookie;
+
+	if (!rearm || !tcpstate_tw_is_tcp(tw))
+		return 0;
+	substate = READ_ONCE(tw->tw_substate);
+	cookie = atomic64_read(&tw->tw_cookie);
+	if (cookie)
+		tcpstate_emit((struct sock *)tw, cookie, TCPSTATE_EV_TRANSITION,
+			      TCPSTATE_KIND_TIMEWAIT, TCPSTATE_STATE_UNKNOWN, substate);
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_on_tw_schedule);
+
+static int tcpstate_on_tw_kill(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (void *)regs_get_kernel_argument(regs, 0);
+	u64 cookie;
+
+	if (!tcpstate_tw_is_tcp(tw))
+		return 0;
+	cookie = atomic64_read(&tw->tw_cookie);
+	if (cookie)
+		tcpstate_emit((struct sock *)tw, cookie, TCPSTATE_EV_EXIT,
+			      TCPSTATE_KIND_TIMEWAIT, READ_ONCE(tw->tw_substate),
+			      TCP_CLOSE);
+	return 0;
+}
+NOKPROBE_SYMBOL(tcpstate_on_tw_kill);
+
+/* --- registration ------------------------------------------------------- */
+
+/*
+ * Registration order matters only while loading: exits before entries, so
+ * that an object whose birth we saw cannot die unseen, and the tracepoint
+ * before everything (tcpstate_hooks_init). Whatever happened before its
+ * hook existed is repaired by the adoption walk or by the next event.
+ */
+static struct kprobe tcpstate_kprobes[] = {
+	{ .symbol_name = "inet_twsk_kill", .pre_handler = tcpstate_on_tw_kill },
+	{ .symbol_name = "inet_sock_destruct", .pre_handler = tcpstate_on_sock_destruct },
+	{ .symbol_name = "__inet_twsk_schedule", .pre_handler = tcpstate_on_tw_schedule },
+	{ .symbol_name = TCPSTATE_TW_HASH_SYMBOL, .pre_handler = tcpstate_on_tw_hash },
+};
+
+static struct kretprobe tcpstate_kretprobes[] = {
+	{
+		.kp.symbol_name = "__inet_csk_reqsk_queue_drop",
+		.entry_handler = tcpstate_reqsk_drop_entry,
+		.handler = tcpstate_reqsk_drop_ret,
+		.data_size = sizeof(struct tcpstate_reqsk_drop_args),
+	},
+	{
+		.kp.symbol_name = "inet_ehash_insert",
+		.entry_handler = tcpstate_ehash_insert_entry,
+		.handler = tcpstate_ehash_insert_ret,
+		.data_size = sizeof(struct tcpstate_ehash_insert_args),
+	},
+};
 
 static void tcpstate_find_tracepoint(struct tracepoint *tp, void *priv)
 {
@@ -38,6 +299,64 @@ static void tcpstate_find_tracepoint(struct tracepoint *tp, void *priv)
 
 	if (!strcmp(tp->name, TCPSTATE_SET_STATE_TP))
 		*found = tp;
+}
+
+static void tcpstate_unregister_kprobes(unsigned int n)
+{
+	struct kprobe *kps[ARRAY_SIZE(tcpstate_kprobes)];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		kps[i] = &tcpstate_kprobes[i];
+	/* One RCU grace period for the batch: no handler runs afterwards. */
+	unregister_kprobes(kps, n);
+}
+
+static void tcpstate_unregister_kretprobes(unsigned int n)
+{
+	struct kretprobe *rps[ARRAY_SIZE(tcpstate_kretprobes)];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		rps[i] = &tcpstate_kretprobes[i];
+	/* Also detaches return instances still in flight from our handlers. */
+	unregister_kretprobes(rps, n);
+}
+
+/* One at a time, so a failure names its symbol. */
+static int tcpstate_register_kprobes(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_kprobes); i++) {
+		ret = register_kprobe(&tcpstate_kprobes[i]);
+		if (ret) {
+			pr_err("cannot probe %s: %d\n", tcpstate_kprobes[i].symbol_name, ret);
+			tcpstate_unregister_kprobes(i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int tcpstate_register_kretprobes(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_kretprobes); i++) {
+		tcpstate_kretprobes[i].maxactive =
+			TCPSTATE_KRETPROBE_MAXACTIVE_PER_CPU * num_possible_cpus();
+		ret = register_kretprobe(&tcpstate_kretprobes[i]);
+		if (ret) {
+			pr_err("cannot probe return of %s: %d\n",
+			       tcpstate_kretprobes[i].kp.symbol_name, ret);
+			tcpstate_unregister_kretprobes(i);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 int tcpstate_hooks_init(void)
@@ -55,20 +374,47 @@ int tcpstate_hooks_init(void)
 	if (ret) {
 		pr_err("cannot register on tracepoint %s: %d\n",
 		       TCPSTATE_SET_STATE_TP, ret);
-		tcpstate_set_state_tp = NULL;
 		return ret;
 	}
+	ret = tcpstate_register_kprobes();
+	if (ret)
+		goto out_unregister_tp;
+	ret = tcpstate_register_kretprobes();
+	if (ret)
+		goto out_unregister_kprobes;
 	return 0;
+
+out_unregister_kprobes:
+	tcpstate_unregister_kprobes(ARRAY_SIZE(tcpstate_kprobes));
+out_unregister_tp:
+	tracepoint_probe_unregister(tcpstate_set_state_tp, tcpstate_on_set_state, NULL);
+	tracepoint_synchronize_unregister();
+	return ret;
 }
 
 void tcpstate_hooks_uninit(void)
 {
 	tracepoint_probe_unregister(tcpstate_set_state_tp,
 				    tcpstate_on_set_state, NULL);
+	tcpstate_unregister_kprobes(ARRAY_SIZE(tcpstate_kprobes));
+	tcpstate_unregister_kretprobes(ARRAY_SIZE(tcpstate_kretprobes));
 	/*
-	 * A handler may still be running on another CPU; once this returns
-	 * none is, and nothing it touches may be freed before that.
+	 * A tracepoint handler may still be running on another CPU; once
+	 * this returns none is, and nothing it touches may be freed before.
 	 */
 	tracepoint_synchronize_unregister();
-	tcpstate_set_state_tp = NULL;
+}
+
+/* Missed hits, for debugfs stats: a miss is an event the module lost. */
+unsigned long tcpstate_hooks_nmissed(void)
+{
+	unsigned long missed = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_kprobes); i++)
+		missed += tcpstate_kprobes[i].nmissed;
+	for (i = 0; i < ARRAY_SIZE(tcpstate_kretprobes); i++)
+		missed += tcpstate_kretprobes[i].nmissed +
+			  tcpstate_kretprobes[i].kp.nmissed;
+	return missed;
 }

@@ -35,6 +35,8 @@
  */
 #include <linux/module.h>
 #include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/engine.h>
 
 struct tcpstate_matrix tcpstate_transitions;
 
@@ -48,23 +50,36 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_matrix_init(&tcpstate_transitions);
 	if (ret)
 		return ret;
-	ret = tcpstate_debugfs_init();
+	ret = tcpstate_engine_init();
 	if (ret)
 		goto out_uninit_matrix;
+	ret = tcpstate_table_init();
+	if (ret)
+		goto out_uninit_engine;
+	ret = tcpstate_debugfs_init();
+	if (ret)
+		goto out_uninit_table;
 	ret = tcpstate_sysfs_init();
 	if (ret)
 		goto out_uninit_debugfs;
 	ret = tcpstate_hooks_init();
 	if (ret)
 		goto out_uninit_sysfs;
+	/* After the hooks: a socket born during the walk is seen by one or both. */
+	tcpstate_adopt_existing();
 
-	pr_info("version %s loaded\n", TCPSTATE_VERSION);
+	pr_info("version %s loaded, tracking %u existing sockets\n",
+		TCPSTATE_VERSION, tcpstate_table_count());
 	return 0;
 
 out_uninit_sysfs:
 	tcpstate_sysfs_uninit();
 out_uninit_debugfs:
 	tcpstate_debugfs_uninit();
+out_uninit_table:
+	tcpstate_table_uninit();
+out_uninit_engine:
+	tcpstate_engine_uninit();
 out_uninit_matrix:
 	tcpstate_matrix_uninit(&tcpstate_transitions);
 	return ret;
@@ -72,9 +87,12 @@ out_uninit_matrix:
 
 static void __exit tcpstate_exit(void)
 {
+	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_hooks_uninit();
 	tcpstate_sysfs_uninit();
 	tcpstate_debugfs_uninit();
+	tcpstate_table_uninit();
+	tcpstate_engine_uninit();
 	tcpstate_matrix_uninit(&tcpstate_transitions);
 	pr_info("unloaded\n");
 }

@@ -6,6 +6,7 @@
  */
 #include <linux/errno.h>
 #include <linux/string.h>
+#include <linux/kstrtox.h>
 #include <tcpstate/tcpstate.h>
 
 /*
@@ -21,5 +22,26 @@ int tcpstate_parse_bool01(const char *buf, bool *out)
 		*out = true;
 	else
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * A decimal unsigned int in [min, max]: -EINVAL if it is not one (sign,
+ * garbage, empty), -ERANGE if it is one but out of bounds or overflows.
+ */
+int tcpstate_parse_uint_range(const char *buf, unsigned int min,
+			      unsigned int max, unsigned int *out)
+{
+	unsigned int v;
+	int ret;
+
+	if (buf[0] == '+' || buf[0] == '-')
+		return -EINVAL;
+	ret = kstrtouint(buf, 10, &v);
+	if (ret)
+		return ret;	/* -EINVAL, or -ERANGE on overflow */
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
 	return 0;
 }

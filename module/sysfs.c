@@ -7,6 +7,8 @@
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 #include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/engine.h>
 
 static struct kobject *tcpstate_kobj;
 
@@ -31,8 +33,50 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute enabled_attr = __ATTR_RW_MODE(enabled, 0644);
 
+static ssize_t max_sockets_show(struct kobject *kobj, struct kobj_attribute *attr,
+				char *buf)
+{
+	return sysfs_emit(buf, "%u\n", tcpstate_table_get_max());
+}
+
+/* Lowering it below the current count evicts nothing: new sockets wait. */
+static ssize_t max_sockets_store(struct kobject *kobj, struct kobj_attribute *attr,
+				 const char *buf, size_t count)
+{
+	unsigned int max;
+	int ret;
+
+	ret = tcpstate_parse_uint_range(buf, 1, TCPSTATE_MAX_SOCKETS_LIMIT, &max);
+	if (ret)
+		return ret;
+	tcpstate_table_set_max(max);
+	return count;
+}
+
+static struct kobj_attribute max_sockets_attr = __ATTR_RW_MODE(max_sockets, 0644);
+
+/* Write-only: "1" clears counters and histograms; gauges are state and stay. */
+static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	bool reset;
+	int ret;
+
+	ret = tcpstate_parse_bool01(buf, &reset);
+	if (ret)
+		return ret;
+	if (!reset)
+		return -EINVAL;
+	tcpstate_engine_reset();
+	return count;
+}
+
+static struct kobj_attribute reset_attr = __ATTR_WO(reset);
+
 static struct attribute *tcpstate_attrs[] = {
 	&enabled_attr.attr,
+	&max_sockets_attr.attr,
+	&reset_attr.attr,
 	NULL,
 };
 

@@ -33,8 +33,8 @@ expect_eq ipv4_100_connections_add_100_close_wait_last_ack $N \
 	"$(churn_delta 127.0.0.1 CLOSE_WAIT LAST_ACK)"
 expect_eq ipv6_100_connections_add_100_close_syn_sent $N \
 	"$(churn_delta ::1 CLOSE SYN_SENT)"
-expect_eq ipv6_100_connections_add_100_fin_wait2_close $N \
-	"$(churn_delta ::1 FIN_WAIT2 CLOSE)"
+expect_eq ipv6_100_connections_add_100_fin_wait2_time_wait $N \
+	"$(churn_delta ::1 FIN_WAIT2 TIME_WAIT)"
 
 echo 0 > $SYSFS/enabled
 before=$(transitions CLOSE SYN_SENT)

@@ -27,4 +27,18 @@
 #define TCPSTATE_HAVE_BOUND_INACTIVE 1
 #endif /* LINUX_VERSION_CODE < 6.8 */
 
+/*
+ * Where a timewait sock is published in place of its full sock. The
+ * series "net: tcp/dccp: prepare for tw_timer un-pinning" / "net: tcp:
+ * un-pin the tw_timer" (v6.11) folded the timer arming into the hashing
+ * and renamed inet_twsk_hashdance() to inet_twsk_hashdance_schedule().
+ * Both take (tw, sk, hashinfo, ...) in the same registers, and at entry
+ * the tw is complete and not yet visible to any other CPU.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+#define TCPSTATE_TW_HASH_SYMBOL "inet_twsk_hashdance"
+#else /* LINUX_VERSION_CODE >= 6.11 */
+#define TCPSTATE_TW_HASH_SYMBOL "inet_twsk_hashdance_schedule"
+#endif /* LINUX_VERSION_CODE < 6.11 */
+
 #endif /* _TCPSTATE_COMPAT_H */

@@ -37,6 +37,8 @@ void tcpstate_matrix_reset(struct tcpstate_matrix *m);
 
 /* parse.c: strict parsers for sysfs writes */
 int tcpstate_parse_bool01(const char *buf, bool *out);
+int tcpstate_parse_uint_range(const char *buf, unsigned int min,
+			      unsigned int max, unsigned int *out);
 
 /* main.c: the module's global state */
 extern struct tcpstate_matrix tcpstate_transitions;
@@ -45,6 +47,10 @@ extern bool tcpstate_enabled;
 /* hooks.c */
 int tcpstate_hooks_init(void);
 void tcpstate_hooks_uninit(void);
+unsigned long tcpstate_hooks_nmissed(void);
+
+/* adopt.c: sockets that exist at load; call after tcpstate_hooks_init() */
+void tcpstate_adopt_existing(void);
 
 /* debugfs.c */
 int tcpstate_debugfs_init(void);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The engine: where a kernel event becomes tcpstate's data. Hooks describe
+ * what they saw in a struct tcpstate_event and call tcpstate_engine_apply();
+ * the engine updates the socket table, gauges, matrix, histograms and log.
+ */
+#ifndef _TCPSTATE_ENGINE_H
+#define _TCPSTATE_ENGINE_H
+
+#include <linux/types.h>
+#include <net/sock.h>
+
+/* An event's old_state when the hook cannot know it: the table's is used. */
+#define TCPSTATE_STATE_UNKNOWN 0
+
+/* log2 buckets of dwell time in ns: bucket b holds [2^b, 2^(b+1)) ns. */
+#define TCPSTATE_HIST_BUCKETS 64
+
+enum tcpstate_event_type {
+	/* The object moved from old_state to new_state (maybe old == new
+	 * when only its kind changes, e.g. a request sock became a child). */
+	TCPSTATE_EV_TRANSITION,
+	/* Like TRANSITION, and the object is gone afterwards. */
+	TCPSTATE_EV_EXIT,
+	/* The object is being freed; its entry goes if it still owns it. */
+	TCPSTATE_EV_FREE,
+	/* Seen at load by the walk of the hash tables. */
+	TCPSTATE_EV_ADOPT,
+};
+
+struct tcpstate_event {
+	const struct sock *sk;	/* full, request or timewait: sock_common only */
+	u64 cookie;
+	u8 type;		/* enum tcpstate_event_type */
+	u8 kind;		/* enum tcpstate_sock_kind of sk */
+	u8 old_state;		/* as the hook saw it, or TCPSTATE_STATE_UNKNOWN */
+	u8 new_state;
+};
+
+/* Health counters, shown in debugfs stats. */
+enum tcpstate_stat {
+	TCPSTATE_STAT_EVENTS,		/* events the engine applied */
+	TCPSTATE_STAT_TABLE_FULL,	/* new sockets not tracked: max_sockets */
+	TCPSTATE_STAT_ALLOC_FAILED,	/* new sockets not tracked: no memory */
+	TCPSTATE_STAT_UNTRACKED,	/* events for a socket not in the table */
+	TCPSTATE_STAT_SUPERSEDED,	/* events from an object that handed its
+					 * cookie on (full sock after TIME_WAIT) */
+	TCPSTATE_STAT_STATE_MISMATCH,	/* hook's old state != table's */
+	TCPSTATE_STAT_ADOPTED,		/* sockets found at load */
+	TCPSTATE_STAT_NR
+};
+
+int tcpstate_engine_init(void);
+void tcpstate_engine_uninit(void);
+void tcpstate_engine_apply(const struct tcpstate_event *ev);
+void tcpstate_engine_reset(void);
+
+s64 tcpstate_gauge_read(int state);
+u64 tcpstate_hist_read(int state, int bucket);
+u64 tcpstate_stat_read(enum tcpstate_stat stat);
+const char *tcpstate_stat_name(enum tcpstate_stat stat);
+
+u64 tcpstate_sock_cookie(struct sock *sk);
+u32 tcpstate_owner_tag(const struct sock *sk);
+
+#endif /* _TCPSTATE_ENGINE_H */

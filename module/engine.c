@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine: one kernel event applied to everything tcpstate keeps.
+ *
+ *   hooks.c, adopt.c --tcpstate_event--> engine --> socket table (table.c)
+ *                                                --> gauges, histograms, stats (here)
+ *                                                --> transition matrix (matrix.c)
+ *                                                --> transition log (log.c)
+ *
+ * Gauges are derived from the table: a socket adds one to the gauge of
+ * its state when its entry is created and moves between gauges with its
+ * entry, so they are exact for every tracked socket and a socket the
+ * module never knew cannot drive a gauge negative. Sockets that do not
+ * fit (max_sockets, memory) are counted in stats instead.
+ *
+ * A cookie can belong to two kernel objects in turn: a request sock hands
+ * it to its child, a full sock to its timewait sock. The entry remembers a
+ * tag of its current owner; events from a previous owner (the full
+ * socket's FIN_WAIT2 -> CLOSE after TIME_WAIT began) are counted as
+ * superseded and change nothing, so each connection's path reads
+ * FIN_WAIT2 -> TIME_WAIT -> CLOSE.
+ *
+ * Everything here runs in probe context: no sleeping, GFP_ATOMIC only,
+ * per-CPU counters, and the only lock is the entry's hashed spinlock.
+ */
+#include <linux/percpu.h>
+#include <linux/hash.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
+#include <linux/sock_diag.h>
+#include <linux/log2.h>
+#include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/engine.h>
+
+struct tcpstate_engine_pcpu {
+	s64 gauge[TCPSTATE_NR_STATES];		/* may go negative per CPU; sums cannot */
+	u64 hist[TCPSTATE_NR_STATES][TCPSTATE_HIST_BUCKETS];
+	u64 stat[TCPSTATE_STAT_NR];
+};
+
+static struct tcpstate_engine_pcpu __percpu *tcpstate_engine_pcpu;
+
+static const char *const tcpstate_stat_names[TCPSTATE_STAT_NR] = {
+	[TCPSTATE_STAT_EVENTS]		= "events",
+	[TCPSTATE_STAT_TABLE_FULL]	= "table_full",
+	[TCPSTATE_STAT_ALLOC_FAILED]	= "alloc_failed",
+	[TCPSTATE_STAT_UNTRACKED]	= "untracked",
+	[TCPSTATE_STAT_SUPERSEDED]	= "superseded",
+	[TCPSTATE_STAT_STATE_MISMATCH]	= "state_mismatch",
+	[TCPSTATE_STAT_ADOPTED]		= "adopted",
+};
+
+int tcpstate_engine_init(void)
+{
+	tcpstate_engine_pcpu = alloc_percpu(struct tcpstate_engine_pcpu);
+	return tcpstate_engine_pcpu ? 0 : -ENOMEM;
+}
+
+void tcpstate_engine_uninit(void)
+{
+	free_percpu(tcpstate_engine_pcpu);
+	tcpstate_engine_pcpu = NULL;
+}
+
+/*
+ * The cookie inet_diag reports. sock_gen_cookie() is not callable from
+ * modules; sock_diag_save_cookie() generates one the same way (no
+ * allocation, no sleeping) when the socket has none yet.
+ */
+u64 tcpstate_sock_cookie(struct sock *sk)
+{
+	u32 halves[2];
+
+	sock_diag_save_cookie(sk, halves);
+	return (u64)halves[1] << 32 | halves[0];
+}
+
+u32 tcpstate_owner_tag(const struct sock *sk)
+{
+	return hash_ptr(sk, 32);
+}
+
+static void tcpstate_stat_inc(enum tcpstate_stat stat)
+{
+	this_cpu_inc(tcpstate_engine_pcpu->stat[stat]);
+}
+
+/* The lifecycle order a cookie's owner may move along: never backwards. */
+static int tcpstate_kind_rank(u8 kind)
+{
+	switch (kind) {
+	case TCPSTATE_KIND_REQUEST:
+		return 0;
+	case TCPSTATE_KIND_FULL:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+/* Copies the tuple from sock_common, valid for all three kinds of socket. */
+static void tcpstate_sock_fill_tuple(struct tcpstate_sock *ts, const struct sock *sk)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+
+	ts->netns_ino = read_pnet(&skc->skc_net)->ns.inum;
+	ts->sport = skc->skc_num;
+	ts->dport = ntohs(skc->skc_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6) {
+		ts->flags |= TCPSTATE_SOCK_INET6;
+		ts->saddr = skc->skc_v6_rcv_saddr;
+		ts->daddr = skc->skc_v6_daddr;
+		return;
+	}
+#endif /* CONFIG_IPV6 */
+	ts->saddr.s6_addr32[0] = skc->skc_rcv_saddr;
+	ts->daddr.s6_addr32[0] = skc->skc_daddr;
+}
+
+static void tcpstate_sock_push_history(struct tcpstate_sock *ts, int from, int to,
+				       u64 now)
+{
+	unsigned int slot = ts->nr_history % TCPSTATE_SOCK_HISTORY;
+	u64 ms = div_u64(now - ts->created_ns, NSEC_PER_MSEC);
+
+	ts->history_state[slot] = from << 4 | to;
+	ts->history_ms[slot] = min_t(u64, ms, U32_MAX);
+	if (ts->nr_history < U8_MAX)
+		ts->nr_history++;
+}
+
+static void tcpstate_hist_add(int state, u64 dwell_ns)
+{
+	int bucket = dwell_ns ? ilog2(dwell_ns) : 0;
+
+	this_cpu_inc(tcpstate_engine_pcpu->hist[state][bucket]);
+}
+
+static void tcpstate_gauge_add(int state, int delta)
+{
+	this_cpu_add(tcpstate_engine_pcpu->gauge[state], delta);
+}
+
+/* Counts the transition where it is counted whether or not it is tracked. */
+static void tcpstate_count_transition(int from, int to, u64 dwell_ns, bool dwell_known)
+{
+	if (!READ_ONCE(tcpstate_enabled) || from == to)
+		return;
+	tcpstate_matrix_count(&tcpstate_transitions, from, to);
+	if (dwell_known)
+		tcpstate_hist_add(from, dwell_ns);
+}
+
+/* A new entry for ev, or NULL with the reason counted. Caller holds the lock. */
+static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *ev,
+						   u64 now)
+{
+	struct tcpstate_sock *ts;
+	bool full;
+
+	ts = tcpstate_table_insert(ev->cookie, &full);
+	if (!ts) {
+		tcpstate_stat_inc(full ? TCPSTATE_STAT_TABLE_FULL :
+					 TCPSTATE_STAT_ALLOC_FAILED);
+		return NULL;
+	}
+	ts->created_ns = now;
+	ts->entered_ns = now;
+	ts->kind = ev->kind;
+	ts->state = ev->new_state;
+	ts->owner_tag = tcpstate_owner_tag(ev->sk);
+	tcpstate_sock_fill_tuple(ts, ev->sk);
+	tcpstate_gauge_add(ev->new_state, 1);
+	return ts;
+}
+
+void tcpstate_engine_apply(const struct tcpstate_event *ev)
+{
+	u32 tag = tcpstate_owner_tag(ev->sk);
+	int old = ev->old_state, new = ev->new_state;
+	struct tcpstate_sock *ts;
+	unsigned long flags;
+	spinlock_t *lock;
+	u64 now, dwell = 0;
+
+	tcpstate_stat_inc(TCPSTATE_STAT_EVENTS);
+	now = ktime_get_ns();
+	lock = tcpstate_sock_lock(ev->cookie);
+	spin_lock_irqsave(lock, flags);
+	ts = tcpstate_table_lookup(ev->cookie);
+
+	if (!ts) {
+		switch (ev->type) {
+		case TCPSTATE_EV_FREE:
+			break;
+		case TCPSTATE_EV_EXIT:
+			/* Born before load and missed by the walk, or not tracked. */
+			tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
+			tcpstate_count_transition(old, new, 0, false);
+			break;
+		case TCPSTATE_EV_ADOPT:
+			ts = tcpstate_engine_track(ev, now);
+			if (ts) {
+				ts->flags |= TCPSTATE_SOCK_ADOPTED;
+				tcpstate_stat_inc(TCPSTATE_STAT_ADOPTED);
+			}
+			break;
+		case TCPSTATE_EV_TRANSITION:
+			ts = tcpstate_engine_track(ev, now);
+			/* Anything but a birth means we never saw it start. */
+			if (old != TCPSTATE_CLOSE && old != TCPSTATE_LISTEN) {
+				tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
+				if (ts)
+					ts->flags |= TCPSTATE_SOCK_ADOPTED;
+			}
+			if (ts)
+				tcpstate_sock_push_history(ts, old, new, now);
+			tcpstate_count_transition(old, new, 0, false);
+			break;
+		}
+		goto out_unlock;
+	}
+
+	if (ev->type == TCPSTATE_EV_ADOPT)
+		goto out_unlock;	/* a hook got there first: it knows better */
+
+	if (ts->owner_tag != tag) {
+		/*
+		 * Only a handover (request -> child, full -> timewait, request
+		 * -> migrated request) may change the owner; anything else
+		 * comes from an object that no longer owns the cookie.
+		 */
+		if (ev->type != TCPSTATE_EV_TRANSITION ||
+		    tcpstate_kind_rank(ev->kind) < tcpstate_kind_rank(ts->kind) ||
+		    (ev->kind == ts->kind && ev->kind != TCPSTATE_KIND_REQUEST)) {
+			if (ev->type != TCPSTATE_EV_FREE)
+				tcpstate_stat_inc(TCPSTATE_STAT_SUPERSEDED);
+			goto out_unlock;
+		}
+		ts->owner_tag = tag;
+		ts->kind = ev->kind;
+	}
+
+	if (ev->type == TCPSTATE_EV_FREE) {
+		tcpstate_gauge_add(ts->state, -1);
+		tcpstate_table_remove(ts);
+		goto out_unlock;
+	}
+
+	/*
+	 * The hook read the socket's state as it changed; the table may be
+	 * behind if an event was missed (a probe's nmissed, or one that fired
+	 * during load before its hook was registered). Trust the hook, and
+	 * move the gauge from where the table had counted the socket.
+	 */
+	if (old == TCPSTATE_STATE_UNKNOWN)
+		old = ts->state;
+	else if (old != ts->state)
+		tcpstate_stat_inc(TCPSTATE_STAT_STATE_MISMATCH);
+	tcpstate_sock_fill_tuple(ts, ev->sk);
+	if (new != ts->state || new != old) {
+		bool dwell_known = !(ts->flags & TCPSTATE_SOCK_ADOPTED) ||
+				   ts->nr_history > 0;
+
+		dwell = now - ts->entered_ns;
+		tcpstate_count_transition(old, new, dwell, dwell_known);
+		tcpstate_sock_push_history(ts, old, new, now);
+		tcpstate_gauge_add(ts->state, -1);
+		tcpstate_gauge_add(new, 1);
+		ts->state = new;
+		ts->entered_ns = now;
+	}
+	if (ev->type == TCPSTATE_EV_EXIT) {
+		tcpstate_gauge_add(new, -1);
+		tcpstate_table_remove(ts);
+	}
+
+out_unlock:
+	spin_unlock_irqrestore(lock, flags);
+}
+
+s64 tcpstate_gauge_read(int state)
+{
+	s64 sum = 0;
+	int cpu;
+
+	if (!tcpstate_state_valid(state))
+		return 0;
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->gauge[state]);
+	return sum;
+}
+
+u64 tcpstate_hist_read(int state, int bucket)
+{
+	u64 sum = 0;
+	int cpu;
+
+	if (!tcpstate_state_valid(state) || bucket < 0 || bucket >= TCPSTATE_HIST_BUCKETS)
+		return 0;
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->hist[state][bucket]);
+	return sum;
+}
+
+u64 tcpstate_stat_read(enum tcpstate_stat stat)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->stat[stat]);
+	return sum;
+}
+
+const char *tcpstate_stat_name(enum tcpstate_stat stat)
+{
+	return tcpstate_stat_names[stat];
+}
+
+/* sysfs reset: counters and histograms start over; gauges are state, not counts. */
+void tcpstate_engine_reset(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct tcpstate_engine_pcpu *p = per_cpu_ptr(tcpstate_engine_pcpu, cpu);
+
+		memset(p->hist, 0, sizeof(p->hist));
+		memset(p->stat, 0, sizeof(p->stat));
+	}
+	tcpstate_matrix_reset(&tcpstate_transitions);
+}
