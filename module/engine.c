@@ -184,12 +184,14 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 	int old = ev->old_state, new = ev->new_state;
 	struct tcpstate_sock *ts;
 	unsigned long flags;
-	spinlock_t *lock;
-	u64 now, dwell = 0;
+	spinlock_t *lock;	/* the entry's hashed lock: serializes its updates */
+	u64 now, dwell;
 
 	tcpstate_stat_inc(TCPSTATE_STAT_EVENTS);
 	now = ktime_get_ns();
 	lock = tcpstate_sock_lock(ev->cookie);
+	/* Probe context is not an RCU reader to lockdep; adoption is not at all. */
+	rcu_read_lock();
 	spin_lock_irqsave(lock, flags);
 	ts = tcpstate_table_lookup(ev->cookie);
 
@@ -281,6 +283,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 
 out_unlock:
 	spin_unlock_irqrestore(lock, flags);
+	rcu_read_unlock();
 }
 
 s64 tcpstate_gauge_read(int state)

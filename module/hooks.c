@@ -5,15 +5,15 @@
  * engine and returns. The hooks were chosen from the source of both
  * supported kernels (6.1 and 6.12); see include/tcpstate/compat.h.
  *
- *   event                          hook                              kind
- *   full socket changes state      tracepoint sock:inet_sock_set_state full
- *   request sock queued (SYN)      kretprobe inet_ehash_insert        request
- *   request sock becomes a child   kretprobe inet_ehash_insert (osk)  full
- *   request sock dropped           kretprobe __inet_csk_reqsk_queue_drop request
- *   timewait sock published        kprobe TCPSTATE_TW_HASH_SYMBOL     timewait
- *   timewait FIN_WAIT2 -> TIME_WAIT kprobe __inet_twsk_schedule       timewait
- *   timewait sock killed (any way) kprobe inet_twsk_kill              timewait
- *   full socket freed              kprobe inet_sock_destruct          full
+ *   event                            hook
+ *   full socket changes state        tracepoint sock:inet_sock_set_state
+ *   SYN queued as a request sock     kretprobe inet_ehash_insert
+ *   request sock becomes its child   kretprobe inet_ehash_insert (osk set)
+ *   request sock dropped             kretprobe __inet_csk_reqsk_queue_drop
+ *   timewait sock published          kprobe TCPSTATE_TW_HASH_SYMBOL
+ *   FIN_WAIT2 -> TIME_WAIT in a tw   kprobe __inet_twsk_schedule
+ *   timewait sock killed, any route  kprobe inet_twsk_kill
+ *   full socket freed                kprobe inet_sock_destruct
  *
  * Every path by which a request sock leaves the SYN queue goes through
  * one of the two request exits exactly once (both run under the ehash
@@ -91,6 +91,7 @@ static int tcpstate_on_sock_destruct(struct kprobe *p, struct pt_regs *regs)
 			      sk->sk_state, sk->sk_state);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_on_sock_destruct);
 
 /* --- request socks ------------------------------------------------------ */
@@ -123,11 +124,10 @@ static int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
 	if (osk && READ_ONCE(osk->sk_state) == TCP_NEW_SYN_RECV)
 		args->osk_cookie = atomic64_read(&osk->sk_cookie);
 	else if (state == TCP_NEW_SYN_RECV && !osk)
-		/* Not yet visible: give it its cookie now, so the child and
-		 * the timewait sock inherit it. */
-		tcpstate_sock_cookie(sk);
+		tcpstate_sock_cookie(sk);	/* before it is visible: the child inherits it */
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_ehash_insert_entry);
 
 static int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
@@ -157,6 +157,7 @@ static int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
 	}
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_ehash_insert_ret);
 
 struct tcpstate_reqsk_drop_args {
@@ -177,6 +178,7 @@ static int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 	args->cookie = atomic64_read(&args->req->sk_cookie);
 	return args->cookie ? 0 : 1;
 }
+
 NOKPROBE_SYMBOL(tcpstate_reqsk_drop_entry);
 
 /* The caller holds a reference across the call: req is alive here. */
@@ -190,6 +192,7 @@ static int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
 			      TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_reqsk_drop_ret);
 
 /* --- timewait socks ----------------------------------------------------- */
@@ -222,6 +225,7 @@ static int tcpstate_on_tw_hash(struct kprobe *p, struct pt_regs *regs)
 		      TCPSTATE_KIND_TIMEWAIT, sk->sk_state, READ_ONCE(tw->tw_substate));
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_on_tw_hash);
 
 /*
@@ -245,6 +249,7 @@ static int tcpstate_on_tw_schedule(struct kprobe *p, struct pt_regs *regs)
 			      TCPSTATE_KIND_TIMEWAIT, TCPSTATE_STATE_UNKNOWN, substate);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_on_tw_schedule);
 
 static int tcpstate_on_tw_kill(struct kprobe *p, struct pt_regs *regs)
@@ -261,6 +266,7 @@ static int tcpstate_on_tw_kill(struct kprobe *p, struct pt_regs *regs)
 			      TCP_CLOSE);
 	return 0;
 }
+
 NOKPROBE_SYMBOL(tcpstate_on_tw_kill);
 
 /* --- registration ------------------------------------------------------- */

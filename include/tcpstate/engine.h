@@ -17,8 +17,10 @@
 #define TCPSTATE_HIST_BUCKETS 64
 
 enum tcpstate_event_type {
-	/* The object moved from old_state to new_state (maybe old == new
-	 * when only its kind changes, e.g. a request sock became a child). */
+	/*
+	 * The object moved from old_state to new_state (maybe old == new
+	 * when only its kind changes, e.g. a request sock became a child).
+	 */
 	TCPSTATE_EV_TRANSITION,
 	/* Like TRANSITION, and the object is gone afterwards. */
 	TCPSTATE_EV_EXIT,
@@ -43,8 +45,8 @@ enum tcpstate_stat {
 	TCPSTATE_STAT_TABLE_FULL,	/* new sockets not tracked: max_sockets */
 	TCPSTATE_STAT_ALLOC_FAILED,	/* new sockets not tracked: no memory */
 	TCPSTATE_STAT_UNTRACKED,	/* events for a socket not in the table */
-	TCPSTATE_STAT_SUPERSEDED,	/* events from an object that handed its
-					 * cookie on (full sock after TIME_WAIT) */
+	/* events from an object that handed its cookie on (full sock after TIME_WAIT) */
+	TCPSTATE_STAT_SUPERSEDED,
 	TCPSTATE_STAT_STATE_MISMATCH,	/* hook's old state != table's */
 	TCPSTATE_STAT_ADOPTED,		/* sockets found at load */
 	TCPSTATE_STAT_NR

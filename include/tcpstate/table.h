@@ -9,6 +9,7 @@
 
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
+#include <linux/bits.h>
 #include <linux/in6.h>
 #include <linux/rcupdate.h>
 
@@ -35,9 +36,11 @@ struct tcpstate_sock {
 	struct in6_addr saddr, daddr;	/* IPv4 in s6_addr32[0], rest zero */
 	struct rcu_head rcu;
 	u32 history_ms[TCPSTATE_SOCK_HISTORY];	/* ms after created_ns */
-	u32 owner_tag;			/* hash of the kernel object now owning the
-					 * cookie: tells a request sock from its child,
-					 * a full sock from its timewait. Never printed. */
+	/*
+	 * Hash of the kernel object now owning the cookie: tells a request
+	 * sock from its child, a full sock from its timewait. Never printed.
+	 */
+	u32 owner_tag;
 	u32 netns_ino;
 	u16 sport, dport;		/* host order */
 	u8 kind;			/* enum tcpstate_sock_kind */
@@ -48,13 +51,13 @@ struct tcpstate_sock {
 };
 
 /* The socket existed before tcpstate was loaded: its times start at load. */
-#define TCPSTATE_SOCK_ADOPTED	0x01
+#define TCPSTATE_SOCK_ADOPTED	BIT(0)
 /* AF_INET6; otherwise AF_INET. */
-#define TCPSTATE_SOCK_INET6	0x02
+#define TCPSTATE_SOCK_INET6	BIT(1)
 
-/* Default and hard bound of max_sockets, in entries. */
-#define TCPSTATE_MAX_SOCKETS_DEFAULT	(1U << 20)
-#define TCPSTATE_MAX_SOCKETS_LIMIT	(1U << 26)
+/* Default and hard bound of max_sockets, in entries (136 MiB and 8.5 GiB). */
+#define TCPSTATE_MAX_SOCKETS_DEFAULT	(1024U * 1024)
+#define TCPSTATE_MAX_SOCKETS_LIMIT	(64U * 1024 * 1024)
 
 spinlock_t *tcpstate_sock_lock(u64 cookie);
 

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the socket table (table.c) and the engine (engine.c) driven with
+ * real struct sock objects built here, as the hooks would drive them.
+ * Suites: tcpstate_table, tcpstate_engine, tcpstate_histogram.
+ */
+#include <kunit/test.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+#include <net/net_namespace.h>
+#include "../table.c"
+#include "../engine.c"
+
+/* What main.c owns in the real module. */
+struct tcpstate_matrix tcpstate_transitions;
+bool tcpstate_enabled = true;
+
+static int engine_test_init(struct kunit *test)
+{
+	KUNIT_ASSERT_EQ(test, tcpstate_matrix_init(&tcpstate_transitions), 0);
+	KUNIT_ASSERT_EQ(test, tcpstate_engine_init(), 0);
+	KUNIT_ASSERT_EQ(test, tcpstate_table_init(), 0);
+	tcpstate_table_set_max(TCPSTATE_MAX_SOCKETS_DEFAULT);
+	WRITE_ONCE(tcpstate_enabled, true);
+	return 0;
+}
+
+static void engine_test_exit(struct kunit *test)
+{
+	tcpstate_table_uninit();
+	tcpstate_engine_uninit();
+	tcpstate_matrix_uninit(&tcpstate_transitions);
+}
+
+/* A socket as the hooks see one: only sock_common is read. */
+static struct sock *test_sock(struct kunit *test, u64 cookie, u16 sport, u16 dport)
+{
+	struct sock *sk = kunit_kzalloc(test, sizeof(*sk), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sk);
+	sk->sk_family = AF_INET;
+	sk->sk_rcv_saddr = htonl(0xc6120001);	/* 198.18.0.1 */
+	sk->sk_daddr = htonl(0xc6120002);
+	sk->sk_num = sport;
+	sk->sk_dport = htons(dport);
+	write_pnet(&sk->sk_net, &init_net);
+	atomic64_set(&sk->sk_cookie, cookie);
+	return sk;
+}
+
+static void apply(struct sock *sk, u8 type, u8 kind, int from, int to)
+{
+	struct tcpstate_event ev = {
+		.sk = sk, .cookie = atomic64_read(&sk->sk_cookie),
+		.type = type, .kind = kind, .old_state = from, .new_state = to,
+	};
+
+	tcpstate_engine_apply(&ev);
+}
+
+static struct tcpstate_sock *find(u64 cookie)
+{
+	struct tcpstate_sock *ts;
+
+	rcu_read_lock();
+	ts = tcpstate_table_lookup(cookie);
+	rcu_read_unlock();
+	return ts;	/* the tests free nothing concurrently */
+}
+
+/* --- tcpstate_table ------------------------------------------------------ */
+
+static void table_insert_then_lookup_finds_entry(struct kunit *test)
+{
+	struct tcpstate_sock *ts;
+	bool full;
+
+	ts = tcpstate_table_insert(42, &full);
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	KUNIT_EXPECT_FALSE(test, full);
+	KUNIT_EXPECT_PTR_EQ(test, find(42), ts);
+	KUNIT_EXPECT_NULL(test, find(43));
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 1U);
+}
+
+static void table_insert_of_existing_cookie_returns_existing(struct kunit *test)
+{
+	struct tcpstate_sock *a, *b;
+	bool full;
+
+	a = tcpstate_table_insert(7, &full);
+	b = tcpstate_table_insert(7, &full);
+	KUNIT_EXPECT_PTR_EQ(test, a, b);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 1U);
+}
+
+static void table_insert_beyond_max_reports_full(struct kunit *test)
+{
+	bool full;
+
+	tcpstate_table_set_max(2);
+	KUNIT_EXPECT_NOT_NULL(test, tcpstate_table_insert(1, &full));
+	KUNIT_EXPECT_NOT_NULL(test, tcpstate_table_insert(2, &full));
+	KUNIT_EXPECT_NULL(test, tcpstate_table_insert(3, &full));
+	KUNIT_EXPECT_TRUE(test, full);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 2U);
+}
+
+static void table_remove_makes_lookup_miss(struct kunit *test)
+{
+	struct tcpstate_sock *ts;
+	bool full;
+
+	ts = tcpstate_table_insert(9, &full);
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	spin_lock_irq(tcpstate_sock_lock(9));
+	tcpstate_table_remove(ts);
+	spin_unlock_irq(tcpstate_sock_lock(9));
+	KUNIT_EXPECT_NULL(test, find(9));
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+}
+
+static void table_entry_fits_memory_budget(struct kunit *test)
+{
+	/* 160 bytes per socket including buckets; buckets cost up to 22. */
+	KUNIT_EXPECT_LE(test, sizeof(struct tcpstate_sock), (size_t)136);
+}
+
+static struct kunit_case tcpstate_table_cases[] = {
+	KUNIT_CASE(table_insert_then_lookup_finds_entry),
+	KUNIT_CASE(table_insert_of_existing_cookie_returns_existing),
+	KUNIT_CASE(table_insert_beyond_max_reports_full),
+	KUNIT_CASE(table_remove_makes_lookup_miss),
+	KUNIT_CASE(table_entry_fits_memory_budget),
+	{}
+};
+
+static struct kunit_suite tcpstate_table_suite = {
+	.name = "tcpstate_table",
+	.init = engine_test_init,
+	.exit = engine_test_exit,
+	.test_cases = tcpstate_table_cases,
+};
+
+/* --- tcpstate_engine ---------------------------------------------------- */
+
+static void engine_active_open_moves_gauge_and_counts_matrix(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 100, 40000, 80);
+
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_SENT, TCP_ESTABLISHED);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_ESTABLISHED), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_SYN_SENT, TCP_ESTABLISHED), 1ULL);
+	KUNIT_ASSERT_NOT_NULL(test, find(100));
+	KUNIT_EXPECT_EQ(test, find(100)->state, (u8)TCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, find(100)->sport, (u16)40000);
+	KUNIT_EXPECT_EQ(test, find(100)->nr_history, (u8)2);
+}
+
+static void engine_request_to_child_to_timewait_keeps_one_entry(struct kunit *test)
+{
+	struct sock *req = test_sock(test, 200, 80, 40000);
+	struct sock *child = test_sock(test, 200, 80, 40000);
+	struct sock *tw = test_sock(test, 200, 80, 40000);
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 1LL);
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_SYN_RECV);
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_ESTABLISHED);
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_ESTABLISHED, TCP_FIN_WAIT1);
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_FIN_WAIT1, TCP_FIN_WAIT2);
+	apply(tw, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_TIMEWAIT, TCP_FIN_WAIT2, TCP_TIME_WAIT);
+	/* the full socket's own exit after the handover changes nothing */
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_FIN_WAIT2, TCP_CLOSE);
+	apply(child, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 1U);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_CLOSE), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_FIN_WAIT2, TCP_CLOSE), 0ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_SUPERSEDED), 1ULL);
+
+	apply(tw, TCPSTATE_EV_EXIT, TCPSTATE_KIND_TIMEWAIT, TCP_TIME_WAIT, TCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_TIME_WAIT, TCP_CLOSE), 1ULL);
+}
+
+static void engine_exit_of_unknown_socket_counts_untracked_only(struct kunit *test)
+{
+	struct sock *tw = test_sock(test, 300, 1, 2);
+
+	apply(tw, TCPSTATE_EV_EXIT, TCPSTATE_KIND_TIMEWAIT, TCP_TIME_WAIT, TCP_CLOSE);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+}
+
+static void engine_adopt_after_hook_keeps_hook_state(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 400, 1, 2);
+
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_LISTEN);
+	apply(sk, TCPSTATE_EV_ADOPT, TCPSTATE_KIND_FULL, TCP_ESTABLISHED, TCP_ESTABLISHED);
+
+	KUNIT_EXPECT_EQ(test, find(400)->state, (u8)TCP_LISTEN);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_LISTEN), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_ADOPTED), 0ULL);
+}
+
+static void engine_missed_event_is_repaired_by_next_hook(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 500, 1, 2);
+
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	/* SYN_SENT -> ESTABLISHED was missed */
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_ESTABLISHED, TCP_CLOSE_WAIT);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_STATE_MISMATCH), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_CLOSE_WAIT), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_ESTABLISHED, TCP_CLOSE_WAIT), 1ULL);
+}
+
+static void engine_full_table_counts_and_leaves_gauges(struct kunit *test)
+{
+	tcpstate_table_set_max(1);
+	apply(test_sock(test, 600, 1, 2), TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL,
+	      TCP_CLOSE, TCP_SYN_SENT);
+	apply(test_sock(test, 601, 1, 2), TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL,
+	      TCP_CLOSE, TCP_SYN_SENT);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_TABLE_FULL), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 1LL);
+	/* the matrix counts every transition, tracked or not */
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 2ULL);
+}
+
+static void engine_disabled_keeps_table_but_counts_nothing(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 700, 1, 2);
+
+	WRITE_ONCE(tcpstate_enabled, false);
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 0ULL);
+}
+
+static struct kunit_case tcpstate_engine_cases[] = {
+	KUNIT_CASE(engine_active_open_moves_gauge_and_counts_matrix),
+	KUNIT_CASE(engine_request_to_child_to_timewait_keeps_one_entry),
+	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
+	KUNIT_CASE(engine_adopt_after_hook_keeps_hook_state),
+	KUNIT_CASE(engine_missed_event_is_repaired_by_next_hook),
+	KUNIT_CASE(engine_full_table_counts_and_leaves_gauges),
+	KUNIT_CASE(engine_disabled_keeps_table_but_counts_nothing),
+	{}
+};
+
+static struct kunit_suite tcpstate_engine_suite = {
+	.name = "tcpstate_engine",
+	.init = engine_test_init,
+	.exit = engine_test_exit,
+	.test_cases = tcpstate_engine_cases,
+};
+
+/* --- tcpstate_histogram ------------------------------------------------- */
+
+struct hist_case {
+	u64 dwell_ns;
+	int bucket;
+};
+
+static const struct hist_case hist_cases[] = {
+	{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 }, { 4, 2 },
+	{ 1023, 9 }, { 1024, 10 }, { NSEC_PER_SEC, 29 }, { U64_MAX, 63 },
+};
+
+static void hist_case_desc(const struct hist_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%llu ns", c->dwell_ns);
+}
+
+KUNIT_ARRAY_PARAM(hist, hist_cases, hist_case_desc);
+
+static void hist_add_puts_dwell_in_log2_bucket(struct kunit *test)
+{
+	const struct hist_case *c = test->param_value;
+
+	tcpstate_hist_add(TCP_ESTABLISHED, c->dwell_ns);
+	KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, c->bucket), 1ULL);
+	if (c->bucket > 0)
+		KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, c->bucket - 1), 0ULL);
+}
+
+static void hist_read_out_of_range_is_zero(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, -1), 0ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, TCPSTATE_HIST_BUCKETS), 0ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_hist_read(0, 0), 0ULL);
+}
+
+static struct kunit_case tcpstate_histogram_cases[] = {
+	KUNIT_CASE_PARAM(hist_add_puts_dwell_in_log2_bucket, hist_gen_params),
+	KUNIT_CASE(hist_read_out_of_range_is_zero),
+	{}
+};
+
+static struct kunit_suite tcpstate_histogram_suite = {
+	.name = "tcpstate_histogram",
+	.init = engine_test_init,
+	.exit = engine_test_exit,
+	.test_cases = tcpstate_histogram_cases,
+};
+
+kunit_test_suites(&tcpstate_table_suite, &tcpstate_engine_suite,
+		  &tcpstate_histogram_suite);
