@@ -75,6 +75,9 @@ kunit:
 selftests:
 	scripts/check selftests
 
+bench:
+	scripts/bench
+
 demo:
 	scripts/demo
 

@@ -178,6 +178,26 @@ static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *
 	return ts;
 }
 
+/*
+ * A child whose request sock was never queued (syncookie, Fast Open) or
+ * whose request tcpstate did not see: it was born of its listener, so
+ * count LISTEN -> SYN_RECV and track it in SYN_RECV, ready for ev.
+ */
+static struct tcpstate_sock *tcpstate_engine_track_child(const struct tcpstate_event *ev,
+							 u64 now)
+{
+	struct tcpstate_event birth = *ev;
+	struct tcpstate_sock *ts;
+
+	birth.old_state = TCPSTATE_LISTEN;
+	birth.new_state = TCPSTATE_SYN_RECV;
+	tcpstate_count_transition(TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, 0, false);
+	ts = tcpstate_engine_track(&birth, now);
+	if (ts)
+		tcpstate_sock_push_history(ts, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, now);
+	return ts;
+}
+
 void tcpstate_engine_apply(const struct tcpstate_event *ev)
 {
 	u32 tag = tcpstate_owner_tag(ev->sk);
@@ -212,6 +232,13 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 			}
 			break;
 		case TCPSTATE_EV_TRANSITION:
+			if (ev->kind == TCPSTATE_KIND_FULL && old == TCPSTATE_SYN_RECV) {
+				ts = tcpstate_engine_track_child(ev, now);
+				if (ts)
+					goto apply;
+				tcpstate_count_transition(old, new, 0, false);
+				break;
+			}
 			ts = tcpstate_engine_track(ev, now);
 			/* Anything but a birth means we never saw it start. */
 			if (old != TCPSTATE_CLOSE && old != TCPSTATE_LISTEN) {
@@ -247,6 +274,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		ts->kind = ev->kind;
 	}
 
+apply:
 	if (ev->type == TCPSTATE_EV_FREE) {
 		tcpstate_gauge_add(ts->state, -1);
 		tcpstate_table_remove(ts);

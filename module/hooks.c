@@ -7,17 +7,20 @@
  *
  *   event                            hook
  *   full socket changes state        tracepoint sock:inet_sock_set_state
- *   SYN queued as a request sock     kretprobe inet_ehash_insert
- *   request sock becomes its child   kretprobe inet_ehash_insert (osk set)
+ *   SYN queued as a request sock     kretprobe inet_csk_reqsk_queue_hash_add
+ *   request sock becomes its child   the child's first tracepoint event
  *   request sock dropped             kretprobe __inet_csk_reqsk_queue_drop
  *   timewait sock published          kprobe TCPSTATE_TW_HASH_SYMBOL
  *   FIN_WAIT2 -> TIME_WAIT in a tw   kprobe __inet_twsk_schedule
  *   timewait sock killed, any route  kprobe inet_twsk_kill
  *   full socket freed                kprobe inet_sock_destruct
  *
- * Every path by which a request sock leaves the SYN queue goes through
- * one of the two request exits exactly once (both run under the ehash
- * bucket lock and only one can unlink it); every timewait sock dies in
+ * A request sock leaves the SYN queue either by being unlinked in
+ * __inet_csk_reqsk_queue_drop() (timeout, RST, listener gone, abort,
+ * netns purge) or by being replaced with its child in the established
+ * hash; both happen under the bucket lock, so exactly one of them does.
+ * Request migration between reuseport listeners keeps the cookie and
+ * needs no event of its own. Every timewait sock dies in
  * inet_twsk_kill exactly once, whether by timer, reuse, RST, abort or
  * netns purge.
  *
@@ -62,8 +65,9 @@ static void tcpstate_emit(const struct sock *sk, u64 cookie, u8 type, u8 kind,
 /*
  * Also fires for SCTP and MPTCP sockets: filter on TCP. A child's first
  * event, LISTEN -> SYN_RECV from inet_csk_clone_lock(), carries the
- * listener's tuple and cookie (they are set right after): skip it, the
- * inet_ehash_insert probe reports the child once it is real.
+ * listener's tuple and cookie (they are set right after): skip it. The
+ * child's next event carries its request's cookie, and the engine hands
+ * the request's entry over to it.
  */
 static void tcpstate_on_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
@@ -96,69 +100,49 @@ NOKPROBE_SYMBOL(tcpstate_on_sock_destruct);
 
 /* --- request socks ------------------------------------------------------ */
 
-struct tcpstate_ehash_insert_args {
-	struct sock *sk;
-	u64 osk_cookie;		/* 0 unless osk is a request sock */
-	u8 state;
+/*
+ * A SYN queued a request sock (ss: SYN-RECV). Reported at entry, before
+ * the request is visible, so no other CPU can report its end first; if
+ * the hashing then fails (a duplicate tuple), the return reports its end.
+ * The cookie is generated now so that the child and its timewait sock
+ * inherit it: inet_csk_clone_lock() copies it from the request.
+ */
+struct tcpstate_reqsk_hash_args {
+	struct sock *req;
+	u64 cookie;
 };
 
-static int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
-				       struct pt_regs *regs)
-{
-	struct tcpstate_ehash_insert_args *args = (void *)ri->data;
-	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
-	struct sock *osk = (struct sock *)regs_get_kernel_argument(regs, 1);
-	u8 state = READ_ONCE(sk->sk_state);
-
-	/* connect() hashes SYN_SENT sockets here too: nothing to do for those. */
-	if (state != TCP_NEW_SYN_RECV && state != TCP_SYN_RECV)
-		return 1;	/* no return probe for this call */
-	if (state == TCP_NEW_SYN_RECV &&
-	    inet_reqsk(sk)->rsk_listener->sk_protocol != IPPROTO_TCP)
-		return 1;
-	if (state == TCP_SYN_RECV && sk->sk_protocol != IPPROTO_TCP)
-		return 1;
-	args->sk = sk;
-	args->state = state;
-	args->osk_cookie = 0;
-	if (osk && READ_ONCE(osk->sk_state) == TCP_NEW_SYN_RECV)
-		args->osk_cookie = atomic64_read(&osk->sk_cookie);
-	else if (state == TCP_NEW_SYN_RECV && !osk)
-		tcpstate_sock_cookie(sk);	/* before it is visible: the child inherits it */
-	return 0;
-}
-
-NOKPROBE_SYMBOL(tcpstate_ehash_insert_entry);
-
-static int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
+static int tcpstate_reqsk_hash_entry(struct kretprobe_instance *ri,
 				     struct pt_regs *regs)
 {
-	struct tcpstate_ehash_insert_args *args = (void *)ri->data;
-	struct sock *sk = args->sk;
-	bool inserted = regs_return_value(regs) & 0xff;
+	struct tcpstate_reqsk_hash_args *args = (void *)ri->data;
+	struct sock *listener = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct request_sock *req = (struct request_sock *)regs_get_kernel_argument(regs, 1);
 
-	if (!inserted)
-		return 0;
-	if (args->osk_cookie) {
-		/* The 3rd ACK made a child (or the request moved listener). */
-		tcpstate_emit(sk, args->osk_cookie, TCPSTATE_EV_TRANSITION,
-			      args->state == TCP_NEW_SYN_RECV ?
-			      TCPSTATE_KIND_REQUEST : TCPSTATE_KIND_FULL,
-			      TCP_SYN_RECV, TCP_SYN_RECV);
-	} else if (args->state == TCP_NEW_SYN_RECV) {
-		/* A SYN was queued: ss shows this request sock as SYN-RECV. */
-		tcpstate_emit(sk, atomic64_read(&sk->sk_cookie),
-			      TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST,
-			      TCP_LISTEN, TCP_SYN_RECV);
-	} else {
-		/* A child with no queued request: syncookie or Fast Open. */
-		tcpstate_emit(sk, tcpstate_sock_cookie(sk), TCPSTATE_EV_TRANSITION,
-			      TCPSTATE_KIND_FULL, TCP_LISTEN, TCP_SYN_RECV);
-	}
+	if (listener->sk_protocol != IPPROTO_TCP)
+		return 1;	/* no return probe for this call */
+	args->req = req_to_sk(req);
+	args->cookie = tcpstate_sock_cookie(args->req);
+	tcpstate_emit(args->req, args->cookie, TCPSTATE_EV_TRANSITION,
+		      TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
 	return 0;
 }
 
-NOKPROBE_SYMBOL(tcpstate_ehash_insert_ret);
+NOKPROBE_SYMBOL(tcpstate_reqsk_hash_entry);
+
+/* The caller holds a reference across the call: req is alive here. */
+static int tcpstate_reqsk_hash_ret(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	struct tcpstate_reqsk_hash_args *args = (void *)ri->data;
+
+	if (!(regs_return_value(regs) & 0xff))
+		tcpstate_emit(args->req, args->cookie, TCPSTATE_EV_EXIT,
+			      TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
+	return 0;
+}
+
+NOKPROBE_SYMBOL(tcpstate_reqsk_hash_ret);
 
 struct tcpstate_reqsk_drop_args {
 	struct sock *req;
@@ -172,7 +156,11 @@ static int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 	struct sock *listener = (struct sock *)regs_get_kernel_argument(regs, 0);
 	struct request_sock *req = (struct request_sock *)regs_get_kernel_argument(regs, 1);
 
-	if (listener->sk_protocol != IPPROTO_TCP)
+	/*
+	 * Unhashed already: the 3rd ACK replaced it with its child, and this
+	 * is inet_csk_complete_hashdance() tidying up; it cannot unlink.
+	 */
+	if (listener->sk_protocol != IPPROTO_TCP || !sk_hashed(req_to_sk(req)))
 		return 1;
 	args->req = req_to_sk(req);
 	args->cookie = atomic64_read(&args->req->sk_cookie);
@@ -292,10 +280,10 @@ static struct kretprobe tcpstate_kretprobes[] = {
 		.data_size = sizeof(struct tcpstate_reqsk_drop_args),
 	},
 	{
-		.kp.symbol_name = "inet_ehash_insert",
-		.entry_handler = tcpstate_ehash_insert_entry,
-		.handler = tcpstate_ehash_insert_ret,
-		.data_size = sizeof(struct tcpstate_ehash_insert_args),
+		.kp.symbol_name = "inet_csk_reqsk_queue_hash_add",
+		.entry_handler = tcpstate_reqsk_hash_entry,
+		.handler = tcpstate_reqsk_hash_ret,
+		.data_size = sizeof(struct tcpstate_reqsk_hash_args),
 	},
 };
 

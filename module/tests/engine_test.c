@@ -169,7 +169,7 @@ static void engine_request_to_child_to_timewait_keeps_one_entry(struct kunit *te
 
 	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 1LL);
-	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_SYN_RECV);
+	/* the child's first reported event hands it the request's entry */
 	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_ESTABLISHED);
 	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_ESTABLISHED, TCP_FIN_WAIT1);
 	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_FIN_WAIT1, TCP_FIN_WAIT2);
@@ -189,6 +189,21 @@ static void engine_request_to_child_to_timewait_keeps_one_entry(struct kunit *te
 	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 0LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_TIME_WAIT, TCP_CLOSE), 1ULL);
+}
+
+static void engine_child_without_request_is_born_of_listener(struct kunit *test)
+{
+	struct sock *child = test_sock(test, 250, 80, 40000);
+
+	/* syncookie: no request sock was queued */
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_ESTABLISHED);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_LISTEN, TCP_SYN_RECV), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_SYN_RECV, TCP_ESTABLISHED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_ESTABLISHED), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 0ULL);
+	KUNIT_EXPECT_EQ(test, find(250)->nr_history, (u8)2);
 }
 
 static void engine_exit_of_unknown_socket_counts_untracked_only(struct kunit *test)
@@ -256,6 +271,7 @@ static void engine_disabled_keeps_table_but_counts_nothing(struct kunit *test)
 static struct kunit_case tcpstate_engine_cases[] = {
 	KUNIT_CASE(engine_active_open_moves_gauge_and_counts_matrix),
 	KUNIT_CASE(engine_request_to_child_to_timewait_keeps_one_entry),
+	KUNIT_CASE(engine_child_without_request_is_born_of_listener),
 	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
 	KUNIT_CASE(engine_adopt_after_hook_keeps_hook_state),
 	KUNIT_CASE(engine_missed_event_is_repaired_by_next_hook),
