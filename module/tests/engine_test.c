@@ -58,6 +58,11 @@ static void apply(struct sock *sk, u8 type, u8 kind, int from, int to)
 	tcpstate_engine_apply(&ev);
 }
 
+static u64 matrix(int from, int to)
+{
+	return tcpstate_matrix_read(&tcpstate_transitions, from, to);
+}
+
 static struct tcpstate_sock *find(u64 cookie)
 {
 	struct tcpstate_sock *ts;
@@ -153,8 +158,8 @@ static void engine_active_open_moves_gauge_and_counts_matrix(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 0LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_ESTABLISHED), 1LL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 1ULL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_SYN_SENT, TCP_ESTABLISHED), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_CLOSE, TCP_SYN_SENT), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_SENT, TCP_ESTABLISHED), 1ULL);
 	KUNIT_ASSERT_NOT_NULL(test, find(100));
 	KUNIT_EXPECT_EQ(test, find(100)->state, (u8)TCP_ESTABLISHED);
 	KUNIT_EXPECT_EQ(test, find(100)->sport, (u16)40000);
@@ -182,13 +187,13 @@ static void engine_request_to_child_to_timewait_keeps_one_entry(struct kunit *te
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 1LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 0LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_CLOSE), 0LL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_FIN_WAIT2, TCP_CLOSE), 0ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_FIN_WAIT2, TCP_CLOSE), 0ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_SUPERSEDED), 1ULL);
 
 	apply(tw, TCPSTATE_EV_EXIT, TCPSTATE_KIND_TIMEWAIT, TCP_TIME_WAIT, TCP_CLOSE);
 	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 0LL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_TIME_WAIT, TCP_CLOSE), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_TIME_WAIT, TCP_CLOSE), 1ULL);
 }
 
 static void engine_child_without_request_is_born_of_listener(struct kunit *test)
@@ -198,8 +203,8 @@ static void engine_child_without_request_is_born_of_listener(struct kunit *test)
 	/* syncookie: no request sock was queued */
 	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_ESTABLISHED);
 
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_LISTEN, TCP_SYN_RECV), 1ULL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_SYN_RECV, TCP_ESTABLISHED), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_LISTEN, TCP_SYN_RECV), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_RECV, TCP_ESTABLISHED), 1ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 0LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_ESTABLISHED), 1LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 0ULL);
@@ -240,7 +245,7 @@ static void engine_missed_event_is_repaired_by_next_hook(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_STATE_MISMATCH), 1ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 0LL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_CLOSE_WAIT), 1LL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_ESTABLISHED, TCP_CLOSE_WAIT), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_ESTABLISHED, TCP_CLOSE_WAIT), 1ULL);
 }
 
 static void engine_full_table_counts_and_leaves_gauges(struct kunit *test)
@@ -254,7 +259,7 @@ static void engine_full_table_counts_and_leaves_gauges(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_TABLE_FULL), 1ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 1LL);
 	/* the matrix counts every transition, tracked or not */
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 2ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_CLOSE, TCP_SYN_SENT), 2ULL);
 }
 
 static void engine_disabled_keeps_table_but_counts_nothing(struct kunit *test)
@@ -265,7 +270,7 @@ static void engine_disabled_keeps_table_but_counts_nothing(struct kunit *test)
 	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
 
 	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_SENT), 1LL);
-	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&tcpstate_transitions, TCP_CLOSE, TCP_SYN_SENT), 0ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_CLOSE, TCP_SYN_SENT), 0ULL);
 }
 
 static struct kunit_case tcpstate_engine_cases[] = {
