@@ -16,7 +16,7 @@ VERSION := $(shell sed -n 's/^\#define TCPSTATE_VERSION "\(.*\)"/\1/p' include/t
 SOURCES := Kbuild $(shell find module include -name '*.[ch]')
 
 # W=1 and C=1 pass through to kbuild, as in the kernel tree.
-KBUILD_FLAGS := $(if $(W),W=$(W)) $(if $(C),C=$(C))
+KBUILD_FLAGS := $(if $(W),W=$(W)) $(if $(C),C=$(C)) $(if $(TCPSTATE_BENCH),TCPSTATE_BENCH=$(TCPSTATE_BENCH))
 
 .PHONY: all module debug clean install dkms-install dkms-remove style check kunit selftests demo bench deps help
 
@@ -29,7 +29,8 @@ ifneq ($(BUILD_DIR),.)
 	@mkdir -p $(BUILD_DIR)
 	@rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' --exclude '*.mod*' \
 		--exclude 'modules.order' --exclude 'Module.symvers' \
-		--include 'Kbuild' --include 'module/***' --include 'include/***' --exclude '*' \
+		--include 'Kbuild' --include 'module/***' --include 'include/***' \
+		--include 'bench/' --include 'bench/*.c' --exclude '*' \
 		./ $(BUILD_DIR)/
 endif
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD_DIR)) $(KBUILD_FLAGS) modules
