@@ -254,8 +254,26 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		goto out_unlock;
 	}
 
-	if (ev->type == TCPSTATE_EV_ADOPT)
-		goto out_unlock;	/* a hook got there first: it knows better */
+	if (ev->type == TCPSTATE_EV_ADOPT) {
+		/*
+		 * A hook got there first and knows better, unless the walk
+		 * found the cookie's next owner: a timewait sock published
+		 * before its probe was registered, whose full sock is still
+		 * in the table. Without the handover its free would take the
+		 * entry away from the live timewait sock.
+		 */
+		if (ts->owner_tag != tag &&
+		    tcpstate_kind_rank(ev->kind) > tcpstate_kind_rank(ts->kind)) {
+			tcpstate_gauge_add(ts->state, -1);
+			tcpstate_gauge_add(new, 1);
+			ts->owner_tag = tag;
+			ts->kind = ev->kind;
+			ts->state = new;
+			ts->entered_ns = now;
+			tcpstate_sock_fill_tuple(ts, ev->sk);
+		}
+		goto out_unlock;
+	}
 
 	if (ts->owner_tag != tag) {
 		/*

@@ -111,9 +111,11 @@ tcpstate_load()
 	insmod "$TCPSTATE_KO" "$@"
 }
 
+# A reader holding a debugfs file open pins the module (EBUSY): retry
+# for a while, as an operator would.
 tcpstate_unload()
 {
-	rmmod tcpstate
+	busywait 5000 rmmod tcpstate 2>/dev/null || rmmod tcpstate
 }
 
 # transitions FROM TO: the matrix cell, 0 when the pair was never seen.

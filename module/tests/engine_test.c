@@ -234,6 +234,22 @@ static void engine_adopt_after_hook_keeps_hook_state(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_ADOPTED), 0ULL);
 }
 
+static void engine_adopt_of_timewait_takes_over_from_full_sock(struct kunit *test)
+{
+	struct sock *full = test_sock(test, 450, 1, 2);
+	struct sock *tw = test_sock(test, 450, 1, 2);
+
+	apply(full, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_FIN_WAIT1, TCP_FIN_WAIT2);
+	/* the tw was published before its probe existed; the walk finds it */
+	apply(tw, TCPSTATE_EV_ADOPT, TCPSTATE_KIND_TIMEWAIT, TCP_TIME_WAIT, TCP_TIME_WAIT);
+	apply(full, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+
+	KUNIT_ASSERT_NOT_NULL(test, find(450));
+	KUNIT_EXPECT_EQ(test, find(450)->kind, (u8)TCPSTATE_KIND_TIMEWAIT);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_FIN_WAIT2), 0LL);
+}
+
 static void engine_missed_event_is_repaired_by_next_hook(struct kunit *test)
 {
 	struct sock *sk = test_sock(test, 500, 1, 2);
@@ -279,6 +295,7 @@ static struct kunit_case tcpstate_engine_cases[] = {
 	KUNIT_CASE(engine_child_without_request_is_born_of_listener),
 	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
 	KUNIT_CASE(engine_adopt_after_hook_keeps_hook_state),
+	KUNIT_CASE(engine_adopt_of_timewait_takes_over_from_full_sock),
 	KUNIT_CASE(engine_missed_event_is_repaired_by_next_hook),
 	KUNIT_CASE(engine_full_table_counts_and_leaves_gauges),
 	KUNIT_CASE(engine_disabled_keeps_table_but_counts_nothing),
