@@ -41,4 +41,16 @@
 #define TCPSTATE_TW_HASH_SYMBOL "inet_twsk_hashdance_schedule"
 #endif /* LINUX_VERSION_CODE < 6.11 */
 
+/*
+ * "kunit: test: Add vm_mmap() allocation resource manager" gave KUnit
+ * kunit_vm_mmap(), user memory a test can read() into. It is in 6.12 and
+ * not in 6.1; the cut is placed at 6.12, the first supported kernel known
+ * to have it. Only the tests use it; without it they skip the read() cases.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define TCPSTATE_HAVE_KUNIT_VM_MMAP 0
+#else /* LINUX_VERSION_CODE >= 6.12 */
+#define TCPSTATE_HAVE_KUNIT_VM_MMAP 1
+#endif /* LINUX_VERSION_CODE < 6.12 */
+
 #endif /* _TCPSTATE_COMPAT_H */
