@@ -16,6 +16,7 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/log.h>
 
 static struct dentry *tcpstate_debugfs_dir;
 
@@ -107,6 +108,8 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "table_max %u\n", tcpstate_table_get_max());
 	seq_printf(s, "table_bytes %zu\n", tcpstate_table_memory());
 	seq_printf(s, "entry_bytes %zu\n", sizeof(struct tcpstate_sock));
+	seq_printf(s, "log_written %llu\n", tcpstate_log_written(&tcpstate_log));
+	seq_printf(s, "log_lost %llu\n", tcpstate_log_lost(&tcpstate_log));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
@@ -275,7 +278,7 @@ int tcpstate_debugfs_init(void)
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
 	tcpstate_debugfs_dir = dir;
-	return 0;
+	return tcpstate_log_debugfs_init(&tcpstate_log, dir);
 }
 
 void tcpstate_debugfs_uninit(void)

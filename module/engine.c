@@ -34,6 +34,7 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/log.h>
 
 struct tcpstate_engine_pcpu {
 	s64 gauge[TCPSTATE_NR_STATES];		/* may go negative per CPU; sums cannot */
@@ -145,14 +146,58 @@ static void tcpstate_gauge_add(int state, int delta)
 	this_cpu_add(tcpstate_engine_pcpu->gauge[state], delta);
 }
 
-/* Counts the transition where it is counted whether or not it is tracked. */
-static void tcpstate_count_transition(int from, int to, u64 dwell_ns, bool dwell_known)
+/*
+ * The log record of a transition. The tuple comes from the entry when the
+ * socket is tracked: by the time a socket reaches CLOSE the kernel has
+ * released its port, and the entry still holds the last real one.
+ */
+static void tcpstate_log_transition(const struct tcpstate_event *ev,
+				    const struct tcpstate_sock *ts, int from,
+				    int to, u64 dwell_ns, u64 now)
+{
+	struct tcpstate_sock tuple;
+	struct tcpstate_record rec = {
+		.ts_ns = now,
+		.cookie = ev->cookie,
+		.dwell_ns = dwell_ns,
+		.kind = ev->kind,
+		.old_state = from,
+		.new_state = to,
+	};
+
+	if (!ts) {
+		tuple.flags = 0;
+		tcpstate_sock_fill_tuple(&tuple, ev->sk);
+		ts = &tuple;
+	}
+	rec.netns_ino = ts->netns_ino;
+	rec.family = ts->flags & TCPSTATE_SOCK_INET6 ? AF_INET6 : AF_INET;
+	rec.sport = ts->sport;
+	rec.dport = ts->dport;
+	if (ts->flags & TCPSTATE_SOCK_INET6) {
+		memcpy(rec.saddr, &ts->saddr, sizeof(rec.saddr));
+		memcpy(rec.daddr, &ts->daddr, sizeof(rec.daddr));
+	} else {
+		memcpy(rec.saddr, &ts->saddr.s6_addr32[0], sizeof(__be32));
+		memcpy(rec.daddr, &ts->daddr.s6_addr32[0], sizeof(__be32));
+	}
+	tcpstate_log_write(&tcpstate_log, &rec);
+}
+
+/*
+ * Counts a transition in the matrix, the histogram of the state it left
+ * and the log: whether or not the socket is tracked, while enabled.
+ */
+static void tcpstate_count_transition(const struct tcpstate_event *ev,
+				      const struct tcpstate_sock *ts, int from,
+				      int to, u64 dwell_ns, bool dwell_known, u64 now)
 {
 	if (!READ_ONCE(tcpstate_enabled) || from == to)
 		return;
 	tcpstate_matrix_count(&tcpstate_transitions, from, to);
 	if (dwell_known)
 		tcpstate_hist_add(from, dwell_ns);
+	tcpstate_log_transition(ev, ts, from, to, dwell_known ? dwell_ns : 0, now);
 }
 
 /* A new entry for ev, or NULL with the reason counted. Caller holds the lock. */
@@ -191,7 +236,7 @@ static struct tcpstate_sock *tcpstate_engine_track_child(const struct tcpstate_e
 
 	birth.old_state = TCPSTATE_LISTEN;
 	birth.new_state = TCPSTATE_SYN_RECV;
-	tcpstate_count_transition(TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, 0, false);
+	tcpstate_count_transition(ev, NULL, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, 0, false, now);
 	ts = tcpstate_engine_track(&birth, now);
 	if (ts)
 		tcpstate_sock_push_history(ts, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, now);
@@ -222,7 +267,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		case TCPSTATE_EV_EXIT:
 			/* Born before load and missed by the walk, or not tracked. */
 			tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
-			tcpstate_count_transition(old, new, 0, false);
+			tcpstate_count_transition(ev, NULL, old, new, 0, false, now);
 			break;
 		case TCPSTATE_EV_ADOPT:
 			ts = tcpstate_engine_track(ev, now);
@@ -236,7 +281,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 				ts = tcpstate_engine_track_child(ev, now);
 				if (ts)
 					goto apply;
-				tcpstate_count_transition(old, new, 0, false);
+				tcpstate_count_transition(ev, NULL, old, new, 0, false, now);
 				break;
 			}
 			ts = tcpstate_engine_track(ev, now);
@@ -248,7 +293,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 			}
 			if (ts)
 				tcpstate_sock_push_history(ts, old, new, now);
-			tcpstate_count_transition(old, new, 0, false);
+			tcpstate_count_transition(ev, ts, old, new, 0, false, now);
 			break;
 		}
 		goto out_unlock;
@@ -309,13 +354,15 @@ apply:
 		old = ts->state;
 	else if (old != ts->state)
 		tcpstate_stat_inc(TCPSTATE_STAT_STATE_MISMATCH);
-	tcpstate_sock_fill_tuple(ts, ev->sk);
+	/* Closing releases the port: keep the last real tuple. */
+	if (new != TCPSTATE_CLOSE)
+		tcpstate_sock_fill_tuple(ts, ev->sk);
 	if (new != ts->state || new != old) {
 		bool dwell_known = !(ts->flags & TCPSTATE_SOCK_ADOPTED) ||
 				   ts->nr_history > 0;
 
 		dwell = now - ts->entered_ns;
-		tcpstate_count_transition(old, new, dwell, dwell_known);
+		tcpstate_count_transition(ev, ts, old, new, dwell, dwell_known, now);
 		tcpstate_sock_push_history(ts, old, new, now);
 		tcpstate_gauge_add(ts->state, -1);
 		tcpstate_gauge_add(new, 1);

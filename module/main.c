@@ -37,11 +37,17 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/log.h>
 
 struct tcpstate_matrix tcpstate_transitions;
+struct tcpstate_log tcpstate_log;
 
 /* Written by sysfs, read by every handler; a torn read is impossible for a bool. */
 bool tcpstate_enabled = true;
+
+static unsigned int log_size = TCPSTATE_LOG_DEFAULT_RECORDS;
+module_param(log_size, uint, 0400);
+MODULE_PARM_DESC(log_size, "transition log records per CPU at load (sysfs log_size later)");
 
 static int __init tcpstate_init(void)
 {
@@ -56,9 +62,12 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_table_init();
 	if (ret)
 		goto out_uninit_engine;
-	ret = tcpstate_debugfs_init();
+	ret = tcpstate_log_init(&tcpstate_log, log_size);
 	if (ret)
 		goto out_uninit_table;
+	ret = tcpstate_debugfs_init();
+	if (ret)
+		goto out_uninit_log;
 	ret = tcpstate_sysfs_init();
 	if (ret)
 		goto out_uninit_debugfs;
@@ -75,7 +84,10 @@ static int __init tcpstate_init(void)
 out_uninit_sysfs:
 	tcpstate_sysfs_uninit();
 out_uninit_debugfs:
+	tcpstate_log_shutdown(&tcpstate_log);
 	tcpstate_debugfs_uninit();
+out_uninit_log:
+	tcpstate_log_uninit(&tcpstate_log);
 out_uninit_table:
 	tcpstate_table_uninit();
 out_uninit_engine:
@@ -90,7 +102,10 @@ static void __exit tcpstate_exit(void)
 	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_hooks_uninit();
 	tcpstate_sysfs_uninit();
+	/* Wake readers blocked in events: debugfs removal waits for them. */
+	tcpstate_log_shutdown(&tcpstate_log);
 	tcpstate_debugfs_uninit();
+	tcpstate_log_uninit(&tcpstate_log);
 	tcpstate_table_uninit();
 	tcpstate_engine_uninit();
 	tcpstate_matrix_uninit(&tcpstate_transitions);

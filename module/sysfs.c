@@ -9,6 +9,7 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/log.h>
 
 static struct kobject *tcpstate_kobj;
 
@@ -55,6 +56,29 @@ static ssize_t max_sockets_store(struct kobject *kobj, struct kobj_attribute *at
 
 static struct kobj_attribute max_sockets_attr = __ATTR_RW_MODE(max_sockets, 0644);
 
+static ssize_t log_size_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", tcpstate_log_records_per_cpu(&tcpstate_log));
+}
+
+/* Records per CPU, rounded up to a power of two; unread records are lost (counted). */
+static ssize_t log_size_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	unsigned int records;
+	int ret;
+
+	ret = tcpstate_parse_uint_range(buf, TCPSTATE_LOG_MIN_RECORDS,
+					TCPSTATE_LOG_MAX_RECORDS, &records);
+	if (ret)
+		return ret;
+	ret = tcpstate_log_resize(&tcpstate_log, records);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute log_size_attr = __ATTR_RW_MODE(log_size, 0644);
+
 /* Write-only: "1" clears counters and histograms; gauges are state and stay. */
 static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 			   const char *buf, size_t count)
@@ -76,6 +100,7 @@ static struct kobj_attribute reset_attr = __ATTR_WO(reset);
 static struct attribute *tcpstate_attrs[] = {
 	&enabled_attr.attr,
 	&max_sockets_attr.attr,
+	&log_size_attr.attr,
 	&reset_attr.attr,
 	NULL,
 };

@@ -41,7 +41,9 @@ int tcpstate_parse_uint_range(const char *buf, unsigned int min,
 			      unsigned int max, unsigned int *out);
 
 /* main.c: the module's global state */
+struct tcpstate_log;
 extern struct tcpstate_matrix tcpstate_transitions;
+extern struct tcpstate_log tcpstate_log;
 extern bool tcpstate_enabled;
 
 /* hooks.c */

@@ -10,9 +10,11 @@
 #include <net/net_namespace.h>
 #include "../table.c"
 #include "../engine.c"
+#include <tcpstate/log.h>
 
 /* What main.c owns in the real module. */
 struct tcpstate_matrix tcpstate_transitions;
+struct tcpstate_log tcpstate_log;
 bool tcpstate_enabled = true;
 
 static int engine_test_init(struct kunit *test)
@@ -20,6 +22,7 @@ static int engine_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tcpstate_matrix_init(&tcpstate_transitions), 0);
 	KUNIT_ASSERT_EQ(test, tcpstate_engine_init(), 0);
 	KUNIT_ASSERT_EQ(test, tcpstate_table_init(), 0);
+	KUNIT_ASSERT_EQ(test, tcpstate_log_init(&tcpstate_log, TCPSTATE_LOG_MIN_RECORDS), 0);
 	tcpstate_table_set_max(TCPSTATE_MAX_SOCKETS_DEFAULT);
 	WRITE_ONCE(tcpstate_enabled, true);
 	return 0;
@@ -27,6 +30,7 @@ static int engine_test_init(struct kunit *test)
 
 static void engine_test_exit(struct kunit *test)
 {
+	tcpstate_log_uninit(&tcpstate_log);
 	tcpstate_table_uninit();
 	tcpstate_engine_uninit();
 	tcpstate_matrix_uninit(&tcpstate_transitions);
