@@ -24,6 +24,7 @@
 #include <net/net_namespace.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/listeners.h>
 
 static void tcpstate_adopt_one(struct sock *sk)
 {
@@ -56,6 +57,8 @@ static void tcpstate_adopt_one(struct sock *sk)
 	ev.old_state = ev.new_state;
 	ev.cookie = tcpstate_sock_cookie(sk);
 	tcpstate_engine_apply(&ev);
+	if (state == TCP_LISTEN)
+		tcpstate_listener_start(sk);
 }
 
 static void tcpstate_adopt_established(struct inet_hashinfo *h)

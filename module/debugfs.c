@@ -17,6 +17,7 @@
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
+#include <tcpstate/listeners.h>
 
 static struct dentry *tcpstate_debugfs_dir;
 
@@ -262,6 +263,19 @@ static const struct file_operations sockets_fops = {
 	.release = sockets_release,
 };
 
+static int listeners_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tcpstate_listeners_show, inode->i_private);
+}
+
+static const struct file_operations listeners_fops = {
+	.owner = THIS_MODULE,
+	.open = listeners_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 int tcpstate_debugfs_init(void)
 {
 	struct dentry *dir;
@@ -277,6 +291,7 @@ int tcpstate_debugfs_init(void)
 	debugfs_create_file("histograms", 0400, dir, NULL, &histograms_fops);
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
+	debugfs_create_file("listeners", 0400, dir, NULL, &listeners_fops);
 	tcpstate_debugfs_dir = dir;
 	return tcpstate_log_debugfs_init(&tcpstate_log, dir);
 }

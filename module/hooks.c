@@ -14,6 +14,7 @@
  *   FIN_WAIT2 -> TIME_WAIT in a tw   kprobe __inet_twsk_schedule
  *   timewait sock killed, any route  kprobe inet_twsk_kill
  *   full socket freed                kprobe inet_sock_destruct
+ *   SYN reaches a listener           kprobe tcp_conn_request (listeners)
  *
  * A request sock leaves the SYN queue either by being unlinked in
  * __inet_csk_reqsk_queue_drop() (timeout, RST, listener gone, abort,
@@ -37,6 +38,7 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/compat.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/listeners.h>
 
 #define TCPSTATE_SET_STATE_TP "inet_sock_set_state"
 
@@ -80,7 +82,20 @@ static void tcpstate_on_set_state(void *data, const struct sock *sk,
 		return;
 	tcpstate_emit(sk, tcpstate_sock_cookie(s), TCPSTATE_EV_TRANSITION,
 		      TCPSTATE_KIND_FULL, oldstate, newstate);
+	if (newstate == TCP_LISTEN)
+		tcpstate_listener_start(s);
+	else if (oldstate == TCP_LISTEN)
+		tcpstate_listener_stop(s);
 }
+
+/* Every SYN a TCP listener takes in, queued, cookied or dropped. */
+static int tcpstate_on_conn_request(struct kprobe *p, struct pt_regs *regs)
+{
+	tcpstate_listener_syn((struct sock *)regs_get_kernel_argument(regs, 2));
+	return 0;
+}
+
+NOKPROBE_SYMBOL(tcpstate_on_conn_request);
 
 static int tcpstate_on_sock_destruct(struct kprobe *p, struct pt_regs *regs)
 {
@@ -123,6 +138,7 @@ static int tcpstate_reqsk_hash_entry(struct kretprobe_instance *ri,
 		return 1;	/* no return probe for this call */
 	args->req = req_to_sk(req);
 	args->cookie = tcpstate_sock_cookie(args->req);
+	tcpstate_listener_queued(listener);
 	tcpstate_emit(args->req, args->cookie, TCPSTATE_EV_TRANSITION,
 		      TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
 	return 0;
@@ -270,6 +286,7 @@ static struct kprobe tcpstate_kprobes[] = {
 	{ .symbol_name = "inet_sock_destruct", .pre_handler = tcpstate_on_sock_destruct },
 	{ .symbol_name = "__inet_twsk_schedule", .pre_handler = tcpstate_on_tw_schedule },
 	{ .symbol_name = TCPSTATE_TW_HASH_SYMBOL, .pre_handler = tcpstate_on_tw_hash },
+	{ .symbol_name = "tcp_conn_request", .pre_handler = tcpstate_on_conn_request },
 };
 
 static struct kretprobe tcpstate_kretprobes[] = {

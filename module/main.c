@@ -38,6 +38,7 @@
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
+#include <tcpstate/listeners.h>
 
 struct tcpstate_matrix tcpstate_transitions;
 struct tcpstate_log tcpstate_log;
@@ -62,9 +63,12 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_table_init();
 	if (ret)
 		goto out_uninit_engine;
-	ret = tcpstate_log_init(&tcpstate_log, log_size);
+	ret = tcpstate_listeners_init();
 	if (ret)
 		goto out_uninit_table;
+	ret = tcpstate_log_init(&tcpstate_log, log_size);
+	if (ret)
+		goto out_uninit_listeners;
 	ret = tcpstate_debugfs_init();
 	if (ret)
 		goto out_uninit_log;
@@ -88,6 +92,8 @@ out_uninit_debugfs:
 	tcpstate_debugfs_uninit();
 out_uninit_log:
 	tcpstate_log_uninit(&tcpstate_log);
+out_uninit_listeners:
+	tcpstate_listeners_uninit();
 out_uninit_table:
 	tcpstate_table_uninit();
 out_uninit_engine:
@@ -106,6 +112,7 @@ static void __exit tcpstate_exit(void)
 	tcpstate_log_shutdown(&tcpstate_log);
 	tcpstate_debugfs_uninit();
 	tcpstate_log_uninit(&tcpstate_log);
+	tcpstate_listeners_uninit();
 	tcpstate_table_uninit();
 	tcpstate_engine_uninit();
 	tcpstate_matrix_uninit(&tcpstate_transitions);
