@@ -22,9 +22,16 @@
 #include "../module/log.c"
 #include "../module/engine.c"
 
-struct tcpstate_matrix tcpstate_transitions;
 struct tcpstate_log tcpstate_log;
 bool tcpstate_enabled = true;
+
+/* As in a namespace: every event counts globally and per namespace. */
+static struct tcpstate_counters bench_netns;
+
+struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+{
+	return &bench_netns;
+}
 
 static unsigned int connections = 200000;
 module_param(connections, uint, 0400);
@@ -82,15 +89,15 @@ static int __init microbench_init(void)
 		socks[i].sk_family = AF_INET;
 		write_pnet(&socks[i].sk_net, &init_net);
 	}
-	ret = tcpstate_matrix_init(&tcpstate_transitions);
-	if (ret)
-		goto out_free;
 	ret = tcpstate_engine_init();
 	if (ret)
-		goto out_uninit_matrix;
-	ret = tcpstate_table_init();
+		goto out_free;
+	ret = tcpstate_counters_init(&bench_netns);
 	if (ret)
 		goto out_uninit_engine;
+	ret = tcpstate_table_init();
+	if (ret)
+		goto out_uninit_netns;
 	ret = tcpstate_log_init(&tcpstate_log, TCPSTATE_LOG_DEFAULT_RECORDS);
 	if (ret)
 		goto out_uninit_table;
@@ -119,10 +126,10 @@ static int __init microbench_init(void)
 	tcpstate_log_uninit(&tcpstate_log);
 out_uninit_table:
 	tcpstate_table_uninit();
+out_uninit_netns:
+	tcpstate_counters_uninit(&bench_netns);
 out_uninit_engine:
 	tcpstate_engine_uninit();
-out_uninit_matrix:
-	tcpstate_matrix_uninit(&tcpstate_transitions);
 out_free:
 	kvfree(socks);
 	return ret;

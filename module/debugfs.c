@@ -18,8 +18,14 @@
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
 #include <tcpstate/listeners.h>
+#include <tcpstate/netns.h>
 
 static struct dentry *tcpstate_debugfs_dir;
+
+struct dentry *tcpstate_debugfs_root(void)
+{
+	return tcpstate_debugfs_dir;
+}
 
 static int version_show(struct seq_file *s, void *unused)
 {
@@ -28,16 +34,20 @@ static int version_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(version);
 
+/* The global files' view: every namespace together. */
+static struct tcpstate_view tcpstate_global_view = { .counters = &tcpstate_global };
+
 /* Pairs never seen are left out, so the file stays short and greppable. */
 static int transitions_show(struct seq_file *s, void *unused)
 {
+	const struct tcpstate_view *view = s->private;
 	int from, to;
 	u64 n;
 
 	seq_puts(s, "FROM TO COUNT\n");
 	for (from = 1; from < TCPSTATE_NR_STATES; from++) {
 		for (to = 1; to < TCPSTATE_NR_STATES; to++) {
-			n = tcpstate_matrix_read(&tcpstate_transitions, from, to);
+			n = tcpstate_matrix_read(&view->counters->matrix, from, to);
 			if (n)
 				seq_printf(s, "%s %s %llu\n",
 					   tcpstate_state_name(from),
@@ -56,13 +66,14 @@ static bool tcpstate_state_is_gauged(int state)
 
 static int states_show(struct seq_file *s, void *unused)
 {
+	const struct tcpstate_view *view = s->private;
 	int state;
 
 	seq_puts(s, "STATE SOCKETS\n");
 	for (state = 1; state < TCPSTATE_NR_STATES; state++)
 		if (tcpstate_state_is_gauged(state))
 			seq_printf(s, "%s %lld\n", tcpstate_state_name(state),
-				   tcpstate_gauge_read(state));
+				   tcpstate_counters_gauge(view->counters, state));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(states);
@@ -70,6 +81,7 @@ DEFINE_SHOW_ATTRIBUTE(states);
 /* One line per state left at least once: counts per log2(ns) bucket. */
 static int histograms_show(struct seq_file *s, void *unused)
 {
+	const struct tcpstate_view *view = s->private;
 	int state, b;
 
 	seq_puts(s, "STATE");
@@ -80,7 +92,7 @@ static int histograms_show(struct seq_file *s, void *unused)
 		u64 counts[TCPSTATE_HIST_BUCKETS], total = 0;
 
 		for (b = 0; b < TCPSTATE_HIST_BUCKETS; b++) {
-			counts[b] = tcpstate_hist_read(state, b);
+			counts[b] = tcpstate_counters_hist(view->counters, state, b);
 			total += counts[b];
 		}
 		if (!total)
@@ -103,7 +115,7 @@ static int stats_show(struct seq_file *s, void *unused)
 		seq_printf(s, "%s %llu\n", tcpstate_stat_name(stat),
 			   tcpstate_stat_read(stat));
 	seq_printf(s, "invalid_state %llu\n",
-		   tcpstate_matrix_read_invalid(&tcpstate_transitions));
+		   tcpstate_matrix_read_invalid(&tcpstate_global.matrix));
 	seq_printf(s, "probes_missed %lu\n", tcpstate_hooks_nmissed());
 	seq_printf(s, "table_entries %u\n", tcpstate_table_count());
 	seq_printf(s, "table_max %u\n", tcpstate_table_get_max());
@@ -263,18 +275,22 @@ static const struct file_operations sockets_fops = {
 	.release = sockets_release,
 };
 
-static int listeners_open(struct inode *inode, struct file *file)
+static int listeners_show(struct seq_file *s, void *unused)
 {
-	return single_open(file, tcpstate_listeners_show, inode->i_private);
-}
+	const struct tcpstate_view *view = s->private;
 
-static const struct file_operations listeners_fops = {
-	.owner = THIS_MODULE,
-	.open = listeners_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+	return tcpstate_listeners_show(s, view->net);
+}
+DEFINE_SHOW_ATTRIBUTE(listeners);
+
+/* The aggregate files, for all namespaces or one (module/netns.c). */
+void tcpstate_debugfs_create_view(struct dentry *dir, struct tcpstate_view *view)
+{
+	debugfs_create_file("states", 0400, dir, view, &states_fops);
+	debugfs_create_file("transitions", 0400, dir, view, &transitions_fops);
+	debugfs_create_file("histograms", 0400, dir, view, &histograms_fops);
+	debugfs_create_file("listeners", 0400, dir, view, &listeners_fops);
+}
 
 int tcpstate_debugfs_init(void)
 {
@@ -286,12 +302,9 @@ int tcpstate_debugfs_init(void)
 		return PTR_ERR(dir);
 	}
 	debugfs_create_file("version", 0400, dir, NULL, &version_fops);
-	debugfs_create_file("transitions", 0400, dir, NULL, &transitions_fops);
-	debugfs_create_file("states", 0400, dir, NULL, &states_fops);
-	debugfs_create_file("histograms", 0400, dir, NULL, &histograms_fops);
+	tcpstate_debugfs_create_view(dir, &tcpstate_global_view);
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
-	debugfs_create_file("listeners", 0400, dir, NULL, &listeners_fops);
 	tcpstate_debugfs_dir = dir;
 	return tcpstate_log_debugfs_init(&tcpstate_log, dir);
 }

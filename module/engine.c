@@ -36,13 +36,14 @@
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
 
+/* The module's own health: global only. */
 struct tcpstate_engine_pcpu {
-	s64 gauge[TCPSTATE_NR_STATES];		/* may go negative per CPU; sums cannot */
-	u64 hist[TCPSTATE_NR_STATES][TCPSTATE_HIST_BUCKETS];
 	u64 stat[TCPSTATE_STAT_NR];
 };
 
 static struct tcpstate_engine_pcpu __percpu *tcpstate_engine_pcpu;
+
+struct tcpstate_counters tcpstate_global;
 
 static const char *const tcpstate_stat_names[TCPSTATE_STAT_NR] = {
 	[TCPSTATE_STAT_EVENTS]		= "events",
@@ -54,16 +55,58 @@ static const char *const tcpstate_stat_names[TCPSTATE_STAT_NR] = {
 	[TCPSTATE_STAT_ADOPTED]		= "adopted",
 };
 
+int tcpstate_counters_init(struct tcpstate_counters *c)
+{
+	int ret;
+
+	ret = tcpstate_matrix_init(&c->matrix);
+	if (ret)
+		return ret;
+	c->pcpu = alloc_percpu(struct tcpstate_counters_pcpu);
+	if (!c->pcpu) {
+		tcpstate_matrix_uninit(&c->matrix);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void tcpstate_counters_uninit(struct tcpstate_counters *c)
+{
+	free_percpu(c->pcpu);
+	c->pcpu = NULL;
+	tcpstate_matrix_uninit(&c->matrix);
+}
+
+/* Counters and histograms start over; gauges are state, not counts. */
+void tcpstate_counters_reset(struct tcpstate_counters *c)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(c->pcpu, cpu)->hist, 0, sizeof(c->pcpu->hist));
+	tcpstate_matrix_reset(&c->matrix);
+}
+
 int tcpstate_engine_init(void)
 {
+	int ret;
+
+	ret = tcpstate_counters_init(&tcpstate_global);
+	if (ret)
+		return ret;
 	tcpstate_engine_pcpu = alloc_percpu(struct tcpstate_engine_pcpu);
-	return tcpstate_engine_pcpu ? 0 : -ENOMEM;
+	if (!tcpstate_engine_pcpu) {
+		tcpstate_counters_uninit(&tcpstate_global);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void tcpstate_engine_uninit(void)
 {
 	free_percpu(tcpstate_engine_pcpu);
 	tcpstate_engine_pcpu = NULL;
+	tcpstate_counters_uninit(&tcpstate_global);
 }
 
 /*
@@ -134,16 +177,20 @@ static void tcpstate_sock_push_history(struct tcpstate_sock *ts, int from, int t
 		ts->nr_history++;
 }
 
-static void tcpstate_hist_add(int state, u64 dwell_ns)
+static void tcpstate_hist_add(struct tcpstate_counters *nc, int state, u64 dwell_ns)
 {
 	int bucket = dwell_ns ? ilog2(dwell_ns) : 0;
 
-	this_cpu_inc(tcpstate_engine_pcpu->hist[state][bucket]);
+	this_cpu_inc(tcpstate_global.pcpu->hist[state][bucket]);
+	if (nc)
+		this_cpu_inc(nc->pcpu->hist[state][bucket]);
 }
 
-static void tcpstate_gauge_add(int state, int delta)
+static void tcpstate_gauge_add(struct tcpstate_counters *nc, int state, int delta)
 {
-	this_cpu_add(tcpstate_engine_pcpu->gauge[state], delta);
+	this_cpu_add(tcpstate_global.pcpu->gauge[state], delta);
+	if (nc)
+		this_cpu_add(nc->pcpu->gauge[state], delta);
 }
 
 /*
@@ -189,20 +236,23 @@ static void tcpstate_log_transition(const struct tcpstate_event *ev,
  * and the log: whether or not the socket is tracked, while enabled.
  */
 static void tcpstate_count_transition(const struct tcpstate_event *ev,
+				      struct tcpstate_counters *nc,
 				      const struct tcpstate_sock *ts, int from,
 				      int to, u64 dwell_ns, bool dwell_known, u64 now)
 {
 	if (!READ_ONCE(tcpstate_enabled) || from == to)
 		return;
-	tcpstate_matrix_count(&tcpstate_transitions, from, to);
+	tcpstate_matrix_count(&tcpstate_global.matrix, from, to);
+	if (nc)
+		tcpstate_matrix_count(&nc->matrix, from, to);
 	if (dwell_known)
-		tcpstate_hist_add(from, dwell_ns);
+		tcpstate_hist_add(nc, from, dwell_ns);
 	tcpstate_log_transition(ev, ts, from, to, dwell_known ? dwell_ns : 0, now);
 }
 
 /* A new entry for ev, or NULL with the reason counted. Caller holds the lock. */
 static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *ev,
-						   u64 now)
+						   struct tcpstate_counters *nc, u64 now)
 {
 	struct tcpstate_sock *ts;
 	bool full;
@@ -219,7 +269,7 @@ static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *
 	ts->state = ev->new_state;
 	ts->owner_tag = tcpstate_owner_tag(ev->sk);
 	tcpstate_sock_fill_tuple(ts, ev->sk);
-	tcpstate_gauge_add(ev->new_state, 1);
+	tcpstate_gauge_add(nc, ev->new_state, 1);
 	return ts;
 }
 
@@ -229,6 +279,7 @@ static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *
  * count LISTEN -> SYN_RECV and track it in SYN_RECV, ready for ev.
  */
 static struct tcpstate_sock *tcpstate_engine_track_child(const struct tcpstate_event *ev,
+							 struct tcpstate_counters *nc,
 							 u64 now)
 {
 	struct tcpstate_event birth = *ev;
@@ -236,8 +287,8 @@ static struct tcpstate_sock *tcpstate_engine_track_child(const struct tcpstate_e
 
 	birth.old_state = TCPSTATE_LISTEN;
 	birth.new_state = TCPSTATE_SYN_RECV;
-	tcpstate_count_transition(ev, NULL, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, 0, false, now);
-	ts = tcpstate_engine_track(&birth, now);
+	tcpstate_count_transition(ev, nc, NULL, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, 0, false, now);
+	ts = tcpstate_engine_track(&birth, nc, now);
 	if (ts)
 		tcpstate_sock_push_history(ts, TCPSTATE_LISTEN, TCPSTATE_SYN_RECV, now);
 	return ts;
@@ -250,6 +301,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 	struct tcpstate_sock *ts;
 	unsigned long flags;
 	spinlock_t *lock;	/* the entry's hashed lock: serializes its updates */
+	struct tcpstate_counters *nc;	/* the socket's namespace's, or NULL */
 	u64 now, dwell;
 
 	tcpstate_stat_inc(TCPSTATE_STAT_EVENTS);
@@ -259,6 +311,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 	rcu_read_lock();
 	spin_lock_irqsave(lock, flags);
 	ts = tcpstate_table_lookup(ev->cookie);
+	nc = tcpstate_netns_counters(ev->sk);
 
 	if (!ts) {
 		switch (ev->type) {
@@ -267,10 +320,10 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		case TCPSTATE_EV_EXIT:
 			/* Born before load and missed by the walk, or not tracked. */
 			tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
-			tcpstate_count_transition(ev, NULL, old, new, 0, false, now);
+			tcpstate_count_transition(ev, nc, NULL, old, new, 0, false, now);
 			break;
 		case TCPSTATE_EV_ADOPT:
-			ts = tcpstate_engine_track(ev, now);
+			ts = tcpstate_engine_track(ev, nc, now);
 			if (ts) {
 				ts->flags |= TCPSTATE_SOCK_ADOPTED;
 				tcpstate_stat_inc(TCPSTATE_STAT_ADOPTED);
@@ -278,13 +331,13 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 			break;
 		case TCPSTATE_EV_TRANSITION:
 			if (ev->kind == TCPSTATE_KIND_FULL && old == TCPSTATE_SYN_RECV) {
-				ts = tcpstate_engine_track_child(ev, now);
+				ts = tcpstate_engine_track_child(ev, nc, now);
 				if (ts)
 					goto apply;
-				tcpstate_count_transition(ev, NULL, old, new, 0, false, now);
+				tcpstate_count_transition(ev, nc, NULL, old, new, 0, false, now);
 				break;
 			}
-			ts = tcpstate_engine_track(ev, now);
+			ts = tcpstate_engine_track(ev, nc, now);
 			/* Anything but a birth means we never saw it start. */
 			if (old != TCPSTATE_CLOSE && old != TCPSTATE_LISTEN) {
 				tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
@@ -293,7 +346,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 			}
 			if (ts)
 				tcpstate_sock_push_history(ts, old, new, now);
-			tcpstate_count_transition(ev, ts, old, new, 0, false, now);
+			tcpstate_count_transition(ev, nc, ts, old, new, 0, false, now);
 			break;
 		}
 		goto out_unlock;
@@ -309,8 +362,8 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		 */
 		if (ts->owner_tag != tag &&
 		    tcpstate_kind_rank(ev->kind) > tcpstate_kind_rank(ts->kind)) {
-			tcpstate_gauge_add(ts->state, -1);
-			tcpstate_gauge_add(new, 1);
+			tcpstate_gauge_add(nc, ts->state, -1);
+			tcpstate_gauge_add(nc, new, 1);
 			ts->owner_tag = tag;
 			ts->kind = ev->kind;
 			ts->state = new;
@@ -339,7 +392,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 
 apply:
 	if (ev->type == TCPSTATE_EV_FREE) {
-		tcpstate_gauge_add(ts->state, -1);
+		tcpstate_gauge_add(nc, ts->state, -1);
 		tcpstate_table_remove(ts);
 		goto out_unlock;
 	}
@@ -362,15 +415,15 @@ apply:
 				   ts->nr_history > 0;
 
 		dwell = now - ts->entered_ns;
-		tcpstate_count_transition(ev, ts, old, new, dwell, dwell_known, now);
+		tcpstate_count_transition(ev, nc, ts, old, new, dwell, dwell_known, now);
 		tcpstate_sock_push_history(ts, old, new, now);
-		tcpstate_gauge_add(ts->state, -1);
-		tcpstate_gauge_add(new, 1);
+		tcpstate_gauge_add(nc, ts->state, -1);
+		tcpstate_gauge_add(nc, new, 1);
 		ts->state = new;
 		ts->entered_ns = now;
 	}
 	if (ev->type == TCPSTATE_EV_EXIT) {
-		tcpstate_gauge_add(new, -1);
+		tcpstate_gauge_add(nc, new, -1);
 		tcpstate_table_remove(ts);
 	}
 
@@ -379,7 +432,7 @@ out_unlock:
 	rcu_read_unlock();
 }
 
-s64 tcpstate_gauge_read(int state)
+s64 tcpstate_counters_gauge(const struct tcpstate_counters *c, int state)
 {
 	s64 sum = 0;
 	int cpu;
@@ -387,11 +440,11 @@ s64 tcpstate_gauge_read(int state)
 	if (!tcpstate_state_valid(state))
 		return 0;
 	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->gauge[state]);
+		sum += READ_ONCE(per_cpu_ptr(c->pcpu, cpu)->gauge[state]);
 	return sum;
 }
 
-u64 tcpstate_hist_read(int state, int bucket)
+u64 tcpstate_counters_hist(const struct tcpstate_counters *c, int state, int bucket)
 {
 	u64 sum = 0;
 	int cpu;
@@ -399,7 +452,7 @@ u64 tcpstate_hist_read(int state, int bucket)
 	if (!tcpstate_state_valid(state) || bucket < 0 || bucket >= TCPSTATE_HIST_BUCKETS)
 		return 0;
 	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->hist[state][bucket]);
+		sum += READ_ONCE(per_cpu_ptr(c->pcpu, cpu)->hist[state][bucket]);
 	return sum;
 }
 
@@ -418,16 +471,13 @@ const char *tcpstate_stat_name(enum tcpstate_stat stat)
 	return tcpstate_stat_names[stat];
 }
 
-/* sysfs reset: counters and histograms start over; gauges are state, not counts. */
+/* sysfs reset, global part: the namespaces' counters are netns.c's. */
 void tcpstate_engine_reset(void)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		struct tcpstate_engine_pcpu *p = per_cpu_ptr(tcpstate_engine_pcpu, cpu);
-
-		memset(p->hist, 0, sizeof(p->hist));
-		memset(p->stat, 0, sizeof(p->stat));
-	}
-	tcpstate_matrix_reset(&tcpstate_transitions);
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(tcpstate_engine_pcpu, cpu)->stat, 0,
+		       sizeof(tcpstate_engine_pcpu->stat));
+	tcpstate_counters_reset(&tcpstate_global);
 }

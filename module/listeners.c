@@ -137,7 +137,7 @@ static void tcpstate_listener_show_one(struct seq_file *s, struct sock *sk)
 		   l ? (s64)atomic64_read(&l->syns) : -1LL);
 }
 
-int tcpstate_listeners_show(struct seq_file *s, void *unused)
+int tcpstate_listeners_show(struct seq_file *s, const struct net *net)
 {
 	struct inet_hashinfo *h = init_net.ipv4.tcp_death_row.hashinfo;
 	struct hlist_nulls_node *node;
@@ -153,7 +153,8 @@ int tcpstate_listeners_show(struct seq_file *s, void *unused)
 			continue;
 		spin_lock(&ilb->lock);
 		sk_nulls_for_each(sk, node, &ilb->nulls_head)
-			if (sk->sk_protocol == IPPROTO_TCP)
+			if (sk->sk_protocol == IPPROTO_TCP &&
+			    (!net || net_eq(sock_net(sk), net)))
 				tcpstate_listener_show_one(s, sk);
 		spin_unlock(&ilb->lock);
 	}

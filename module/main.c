@@ -39,8 +39,8 @@
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
 #include <tcpstate/listeners.h>
+#include <tcpstate/netns.h>
 
-struct tcpstate_matrix tcpstate_transitions;
 struct tcpstate_log tcpstate_log;
 
 /* Written by sysfs, read by every handler; a torn read is impossible for a bool. */
@@ -54,12 +54,9 @@ static int __init tcpstate_init(void)
 {
 	int ret;
 
-	ret = tcpstate_matrix_init(&tcpstate_transitions);
-	if (ret)
-		return ret;
 	ret = tcpstate_engine_init();
 	if (ret)
-		goto out_uninit_matrix;
+		return ret;
 	ret = tcpstate_table_init();
 	if (ret)
 		goto out_uninit_engine;
@@ -72,9 +69,12 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_debugfs_init();
 	if (ret)
 		goto out_uninit_log;
-	ret = tcpstate_sysfs_init();
+	ret = tcpstate_netns_init(tcpstate_debugfs_root());
 	if (ret)
 		goto out_uninit_debugfs;
+	ret = tcpstate_sysfs_init();
+	if (ret)
+		goto out_uninit_netns;
 	ret = tcpstate_hooks_init();
 	if (ret)
 		goto out_uninit_sysfs;
@@ -87,6 +87,8 @@ static int __init tcpstate_init(void)
 
 out_uninit_sysfs:
 	tcpstate_sysfs_uninit();
+out_uninit_netns:
+	tcpstate_netns_uninit();
 out_uninit_debugfs:
 	tcpstate_log_shutdown(&tcpstate_log);
 	tcpstate_debugfs_uninit();
@@ -98,8 +100,6 @@ out_uninit_table:
 	tcpstate_table_uninit();
 out_uninit_engine:
 	tcpstate_engine_uninit();
-out_uninit_matrix:
-	tcpstate_matrix_uninit(&tcpstate_transitions);
 	return ret;
 }
 
@@ -108,6 +108,7 @@ static void __exit tcpstate_exit(void)
 	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_hooks_uninit();
 	tcpstate_sysfs_uninit();
+	tcpstate_netns_uninit();
 	/* Wake readers blocked in events: debugfs removal waits for them. */
 	tcpstate_log_shutdown(&tcpstate_log);
 	tcpstate_debugfs_uninit();
@@ -115,7 +116,6 @@ static void __exit tcpstate_exit(void)
 	tcpstate_listeners_uninit();
 	tcpstate_table_uninit();
 	tcpstate_engine_uninit();
-	tcpstate_matrix_uninit(&tcpstate_transitions);
 	pr_info("unloaded\n");
 }
 

@@ -10,6 +10,7 @@
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
+#include <tcpstate/netns.h>
 
 static struct kobject *tcpstate_kobj;
 
@@ -92,6 +93,7 @@ static ssize_t reset_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (!reset)
 		return -EINVAL;
 	tcpstate_engine_reset();
+	tcpstate_netns_reset();
 	return count;
 }
 

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <net/sock.h>
+#include <tcpstate/tcpstate.h>
 
 /* An event's old_state when the hook cannot know it: the table's is used. */
 #define TCPSTATE_STATE_UNKNOWN 0
@@ -52,13 +53,47 @@ enum tcpstate_stat {
 	TCPSTATE_STAT_NR
 };
 
+/*
+ * What tcpstate counts about sockets, kept once for all namespaces
+ * (tcpstate_global) and once per namespace (module/netns.c). All per-CPU,
+ * summed when read.
+ */
+struct tcpstate_counters_pcpu {
+	s64 gauge[TCPSTATE_NR_STATES];	/* may go negative per CPU; sums cannot */
+	u64 hist[TCPSTATE_NR_STATES][TCPSTATE_HIST_BUCKETS];
+};
+
+struct tcpstate_counters {
+	struct tcpstate_matrix matrix;
+	struct tcpstate_counters_pcpu __percpu *pcpu;
+};
+
+extern struct tcpstate_counters tcpstate_global;
+
+int tcpstate_counters_init(struct tcpstate_counters *c);
+void tcpstate_counters_uninit(struct tcpstate_counters *c);
+void tcpstate_counters_reset(struct tcpstate_counters *c);
+s64 tcpstate_counters_gauge(const struct tcpstate_counters *c, int state);
+u64 tcpstate_counters_hist(const struct tcpstate_counters *c, int state, int bucket);
+
+/* netns.c: the counters of sk's namespace, or NULL (being dismantled). RCU. */
+struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk);
+
 int tcpstate_engine_init(void);
 void tcpstate_engine_uninit(void);
 void tcpstate_engine_apply(const struct tcpstate_event *ev);
 void tcpstate_engine_reset(void);
 
-s64 tcpstate_gauge_read(int state);
-u64 tcpstate_hist_read(int state, int bucket);
+static inline s64 tcpstate_gauge_read(int state)
+{
+	return tcpstate_counters_gauge(&tcpstate_global, state);
+}
+
+static inline u64 tcpstate_hist_read(int state, int bucket)
+{
+	return tcpstate_counters_hist(&tcpstate_global, state, bucket);
+}
+
 u64 tcpstate_stat_read(enum tcpstate_stat stat);
 const char *tcpstate_stat_name(enum tcpstate_stat stat);
 

@@ -20,7 +20,7 @@ void tcpstate_listener_stop(struct sock *sk);
 void tcpstate_listener_syn(struct sock *sk);
 void tcpstate_listener_queued(struct sock *sk);
 
-/* debugfs listeners */
-int tcpstate_listeners_show(struct seq_file *s, void *unused);
+/* debugfs listeners: of one namespace, or of all when net is NULL */
+int tcpstate_listeners_show(struct seq_file *s, const struct net *net);
 
 #endif /* _TCPSTATE_LISTENERS_H */

@@ -42,7 +42,6 @@ int tcpstate_parse_uint_range(const char *buf, unsigned int min,
 
 /* main.c: the module's global state */
 struct tcpstate_log;
-extern struct tcpstate_matrix tcpstate_transitions;
 extern struct tcpstate_log tcpstate_log;
 extern bool tcpstate_enabled;
 
@@ -55,8 +54,10 @@ unsigned long tcpstate_hooks_nmissed(void);
 void tcpstate_adopt_existing(void);
 
 /* debugfs.c */
+struct dentry;
 int tcpstate_debugfs_init(void);
 void tcpstate_debugfs_uninit(void);
+struct dentry *tcpstate_debugfs_root(void);
 
 /* sysfs.c */
 int tcpstate_sysfs_init(void);

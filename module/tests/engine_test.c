@@ -12,15 +12,22 @@
 #include "../engine.c"
 #include <tcpstate/log.h>
 
-/* What main.c owns in the real module. */
-struct tcpstate_matrix tcpstate_transitions;
+/* What main.c and netns.c own in the real module. */
 struct tcpstate_log tcpstate_log;
 bool tcpstate_enabled = true;
 
+/* Every test socket lives in one namespace, whose counters are these. */
+static struct tcpstate_counters test_netns;
+
+struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+{
+	return &test_netns;
+}
+
 static int engine_test_init(struct kunit *test)
 {
-	KUNIT_ASSERT_EQ(test, tcpstate_matrix_init(&tcpstate_transitions), 0);
 	KUNIT_ASSERT_EQ(test, tcpstate_engine_init(), 0);
+	KUNIT_ASSERT_EQ(test, tcpstate_counters_init(&test_netns), 0);
 	KUNIT_ASSERT_EQ(test, tcpstate_table_init(), 0);
 	KUNIT_ASSERT_EQ(test, tcpstate_log_init(&tcpstate_log, TCPSTATE_LOG_MIN_RECORDS), 0);
 	tcpstate_table_set_max(TCPSTATE_MAX_SOCKETS_DEFAULT);
@@ -32,8 +39,8 @@ static void engine_test_exit(struct kunit *test)
 {
 	tcpstate_log_uninit(&tcpstate_log);
 	tcpstate_table_uninit();
+	tcpstate_counters_uninit(&test_netns);
 	tcpstate_engine_uninit();
-	tcpstate_matrix_uninit(&tcpstate_transitions);
 }
 
 /* A socket as the hooks see one: only sock_common is read. */
@@ -64,7 +71,7 @@ static void apply(struct sock *sk, u8 type, u8 kind, int from, int to)
 
 static u64 matrix(int from, int to)
 {
-	return tcpstate_matrix_read(&tcpstate_transitions, from, to);
+	return tcpstate_matrix_read(&tcpstate_global.matrix, from, to);
 }
 
 static struct tcpstate_sock *find(u64 cookie)
@@ -215,6 +222,19 @@ static void engine_child_without_request_is_born_of_listener(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, find(250)->nr_history, (u8)2);
 }
 
+static void engine_counts_namespace_beside_global(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 800, 1, 2);
+
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_SENT, TCP_ESTABLISHED);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_counters_gauge(&test_netns, TCP_ESTABLISHED), 1LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_matrix_read(&test_netns.matrix, TCP_SYN_SENT,
+						   TCP_ESTABLISHED), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_SENT, TCP_ESTABLISHED), 1ULL);
+}
+
 static void engine_exit_of_unknown_socket_counts_untracked_only(struct kunit *test)
 {
 	struct sock *tw = test_sock(test, 300, 1, 2);
@@ -297,6 +317,7 @@ static struct kunit_case tcpstate_engine_cases[] = {
 	KUNIT_CASE(engine_active_open_moves_gauge_and_counts_matrix),
 	KUNIT_CASE(engine_request_to_child_to_timewait_keeps_one_entry),
 	KUNIT_CASE(engine_child_without_request_is_born_of_listener),
+	KUNIT_CASE(engine_counts_namespace_beside_global),
 	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
 	KUNIT_CASE(engine_adopt_after_hook_keeps_hook_state),
 	KUNIT_CASE(engine_adopt_of_timewait_takes_over_from_full_sock),
@@ -336,8 +357,10 @@ static void hist_add_puts_dwell_in_log2_bucket(struct kunit *test)
 {
 	const struct hist_case *c = test->param_value;
 
-	tcpstate_hist_add(TCP_ESTABLISHED, c->dwell_ns);
+	tcpstate_hist_add(&test_netns, TCP_ESTABLISHED, c->dwell_ns);
 	KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, c->bucket), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_counters_hist(&test_netns, TCP_ESTABLISHED, c->bucket),
+			1ULL);
 	if (c->bucket > 0)
 		KUNIT_EXPECT_EQ(test, tcpstate_hist_read(TCP_ESTABLISHED, c->bucket - 1), 0ULL);
 }
