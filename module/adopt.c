@@ -80,9 +80,15 @@ static void tcpstate_adopt_established(struct inet_hashinfo *h)
 	}
 }
 
-/* Plain spin_lock, as inet_diag: the listening buckets are never locked from BH. */
-static void tcpstate_adopt_listeners(struct inet_hashinfo *h)
+/*
+ * Calls fn on every socket in the listening hash, which all namespaces
+ * share, under its bucket's lock: fn must not sleep. Plain spin_lock, as
+ * inet_diag: the listening buckets are never locked from BH. Process
+ * context; also used by debugfs listeners.
+ */
+void tcpstate_walk_listeners(const struct tcpstate_listener_walk *walk)
 {
+	struct inet_hashinfo *h = init_net.ipv4.tcp_death_row.hashinfo;
 	struct hlist_nulls_node *node;
 	unsigned int i;
 	struct sock *sk;
@@ -94,18 +100,24 @@ static void tcpstate_adopt_listeners(struct inet_hashinfo *h)
 			continue;
 		spin_lock(&ilb->lock);
 		sk_nulls_for_each(sk, node, &ilb->nulls_head)
-			tcpstate_adopt_one(sk);
+			walk->fn(sk, walk->arg);
 		spin_unlock(&ilb->lock);
 		cond_resched();
 	}
 }
 
+static void tcpstate_adopt_listener(struct sock *sk, void *unused)
+{
+	tcpstate_adopt_one(sk);
+}
+
 void tcpstate_adopt_existing(void)
 {
+	static const struct tcpstate_listener_walk adopt = { .fn = tcpstate_adopt_listener };
 	struct inet_hashinfo *global = init_net.ipv4.tcp_death_row.hashinfo;
 	struct net *net;
 
-	tcpstate_adopt_listeners(global);
+	tcpstate_walk_listeners(&adopt);
 	tcpstate_adopt_established(global);
 
 	down_read(&net_rwsem);

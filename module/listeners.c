@@ -15,7 +15,6 @@
 #include <linux/rhashtable.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <net/inet_hashtables.h>
 #include <net/inet_connection_sock.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/engine.h>
@@ -129,35 +128,36 @@ static void tcpstate_listener_show_one(struct seq_file *s, struct sock *sk)
 	else
 #endif /* CONFIG_IPV6 */
 		seq_printf(s, "%pI4:%u", &sk->sk_rcv_saddr, sk->sk_num);
+	rcu_read_lock();	/* our entry; the kernel's socket is under its bucket lock */
 	l = tcpstate_listener_find(sk);
 	seq_printf(s, " %llx %d %d %u %u %lld\n", cookie,
 		   inet_csk_reqsk_queue_len(sk),
 		   l ? atomic_read(&l->half_open_max) : -1,
 		   READ_ONCE(sk->sk_ack_backlog), READ_ONCE(sk->sk_max_ack_backlog),
 		   l ? (s64)atomic64_read(&l->syns) : -1LL);
+	rcu_read_unlock();
+}
+
+struct tcpstate_listeners_show_arg {
+	struct seq_file *s;
+	const struct net *net;
+};
+
+static void tcpstate_listener_show_if(struct sock *sk, void *data)
+{
+	struct tcpstate_listeners_show_arg *arg = data;
+
+	if (sk->sk_protocol == IPPROTO_TCP &&
+	    (!arg->net || net_eq(sock_net(sk), arg->net)))
+		tcpstate_listener_show_one(arg->s, sk);
 }
 
 int tcpstate_listeners_show(struct seq_file *s, const struct net *net)
 {
-	struct inet_hashinfo *h = init_net.ipv4.tcp_death_row.hashinfo;
-	struct hlist_nulls_node *node;
-	unsigned int i;
-	struct sock *sk;
+	struct tcpstate_listeners_show_arg arg = { .s = s, .net = net };
+	struct tcpstate_listener_walk walk = { .fn = tcpstate_listener_show_if, .arg = &arg };
 
 	seq_puts(s, "NETNS LOCAL COOKIE HALF_OPEN HALF_OPEN_MAX ACCEPT_QUEUE BACKLOG SYNS\n");
-	rcu_read_lock();
-	for (i = 0; i <= h->lhash2_mask; i++) {
-		struct inet_listen_hashbucket *ilb = &h->lhash2[i];
-
-		if (hlist_nulls_empty(&ilb->nulls_head))
-			continue;
-		spin_lock(&ilb->lock);
-		sk_nulls_for_each(sk, node, &ilb->nulls_head)
-			if (sk->sk_protocol == IPPROTO_TCP &&
-			    (!net || net_eq(sock_net(sk), net)))
-				tcpstate_listener_show_one(s, sk);
-		spin_unlock(&ilb->lock);
-	}
-	rcu_read_unlock();
+	tcpstate_walk_listeners(&walk);
 	return 0;
 }

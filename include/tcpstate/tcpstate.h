@@ -51,7 +51,14 @@ void tcpstate_hooks_uninit(void);
 unsigned long tcpstate_hooks_nmissed(void);
 
 /* adopt.c: sockets that exist at load; call after tcpstate_hooks_init() */
+struct sock;
+struct tcpstate_listener_walk {
+	void (*fn)(struct sock *sk, void *arg);	/* under a bucket lock: no sleeping */
+	void *arg;
+};
+
 void tcpstate_adopt_existing(void);
+void tcpstate_walk_listeners(const struct tcpstate_listener_walk *walk);
 
 /* debugfs.c */
 struct dentry;
