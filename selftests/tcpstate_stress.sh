@@ -3,7 +3,7 @@
 #
 # Load and unload under traffic: 20 insmod/rmmod cycles while connection
 # storms (IPv4 and IPv6 churn, and SYNs left half-open) run, and readers
-# hold every debugfs file open. Unload must wait out every in-flight
+# hold debugfs files open. Unload must wait out every in-flight
 # handler; any splat on the console fails the guest run (scripts/vm).
 source "$(dirname "$0")/lib.sh"
 
@@ -21,12 +21,20 @@ storm()
 		"$HELPERS/tcp_churn" "$1" 50 >/dev/null 2>&1 || true
 	done
 }
+# events and events_raw block when empty, like trace_pipe: read them
+# non-blocking, or a reader would pin the module for good.
 readers()
 {
 	local f
 	while [ ! -e $stop ]; do
 		for f in $DEBUGFS/*; do
-			cat "$f" >/dev/null 2>&1 || true
+			case $f in
+			*/events|*/events_raw)
+				dd if="$f" of=/dev/null bs=64k iflag=nonblock status=none 2>/dev/null ;;
+			*/netns) ;;
+			*)
+				cat "$f" >/dev/null 2>&1 ;;
+			esac
 		done
 	done
 }
