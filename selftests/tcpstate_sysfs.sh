@@ -64,16 +64,21 @@ expect_eq enabled_accepts_0 0 "$(cat $SYSFS/enabled)"
 sysfs_write $SYSFS/enabled $'1\n' >/dev/null
 expect_eq enabled_accepts_1_with_newline 1 "$(cat $SYSFS/enabled)"
 
+default_max=$(cat $SYSFS/max_sockets)
 sysfs_write $SYSFS/max_sockets 5000 >/dev/null
 expect_eq max_sockets_accepts_5000 5000 "$(cat $SYSFS/max_sockets)"
+sysfs_write $SYSFS/max_sockets "$default_max" >/dev/null
 # Nobody reads the log here: a resize drops every record written so far
-# and counts each one as lost.
+# and counts each one as lost. Counting stops meanwhile, so that timewait
+# socks of earlier tests dying now cannot write between the two reads.
 "$HELPERS/tcp_churn" 127.0.0.1 3 >/dev/null
+sysfs_write $SYSFS/enabled 0 >/dev/null
 written=$(awk '$1 == "log_written" { print $2 }' $DEBUGFS/stats)
 sysfs_write $SYSFS/log_size 100 >/dev/null
 expect_eq log_size_rounds_100_up_to_128 128 "$(cat $SYSFS/log_size)"
 expect_eq log_size_change_counts_unread_records_lost "$written" \
 	"$(awk '$1 == "log_lost" { print $2 }' $DEBUGFS/stats)"
+sysfs_write $SYSFS/enabled 1 >/dev/null
 
 # reset clears counters, keeps gauges: one listener stays a listener.
 python3 -c '
