@@ -64,6 +64,9 @@ expect_eq()
 }
 
 # busywait TIMEOUT_MS CMD...: poll CMD until it succeeds; never a bare sleep.
+# CMD's arguments are expanded once, by the caller: to poll a value, make
+# CMD a function that computes it ("test "$(count)" -eq 3" would poll one
+# stale count).
 busywait()
 {
 	local timeout_ms=$1 start now
