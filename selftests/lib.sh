@@ -64,6 +64,9 @@ expect_eq()
 }
 
 # busywait TIMEOUT_MS CMD...: poll CMD until it succeeds; never a bare sleep.
+# CMD's arguments are expanded once, by the caller: to poll a value, make
+# CMD a function that computes it ("test "$(count)" -eq 3" would poll one
+# stale count).
 busywait()
 {
 	local timeout_ms=$1 start now
@@ -89,6 +92,37 @@ setup_ns()
 		ip -n "$name" link set lo up
 		NS_LIST+=("$name")
 		eval "$var=$name"
+	done
+}
+
+# cleanup_ns NAME...: delete these namespaces now (their TIME_WAIT socks are
+# purged, every socket in them freed), and forget them.
+cleanup_ns()
+{
+	local ns kept=()
+	for ns in "$@"; do
+		ip netns del "$ns"
+	done
+	for ns in "${NS_LIST[@]}"; do
+		[[ " $* " == *" $ns "* ]] || kept+=("$ns")
+	done
+	NS_LIST=("${kept[@]}")
+}
+
+# ns_inode NAME: the namespace's inode number, as debugfs sockets shows it.
+ns_inode()
+{
+	stat -L -c %i "/run/netns/$1"
+}
+
+# in_all_netns CMD...: run CMD in the initial namespace, then in every
+# named one (ip netns list).
+in_all_netns()
+{
+	local ns
+	"$@"
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		ip netns exec "$ns" "$@"
 	done
 }
 
@@ -123,6 +157,147 @@ transitions()
 {
 	awk -v f="$1" -v t="$2" 'NR > 1 && $1 == f && $2 == t { n = $3 } END { print n + 0 }' \
 		"$DEBUGFS/transitions"
+}
+
+# matrix_snapshot FILE: save the transition matrix, for matrix_delta.
+matrix_snapshot()
+{
+	cat "$DEBUGFS/transitions" > "$1"
+}
+
+# matrix_delta FILE: what the whole matrix gained since the snapshot, on
+# one line: FROM>TO=N for every pair that changed, sorted.
+matrix_delta()
+{
+	awk 'NR == FNR { if (FNR > 1) before[$1 ">" $2] = $3; next }
+	     FNR > 1 { d = $3 - before[$1 ">" $2]; if (d) print $1 ">" $2 "=" d }' \
+		"$1" "$DEBUGFS/transitions" | LC_ALL=C sort | paste -sd' '
+}
+
+# sorted_words WORD...: the words on one line, in matrix_delta's order.
+sorted_words()
+{
+	printf '%s\n' "$@" | LC_ALL=C sort | paste -sd' '
+}
+
+# The states ss can list, in the kernel's order: every gauge but CLOSE.
+SS_STATES="ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE_WAIT LAST_ACK LISTEN CLOSING"
+
+# awk prologue: m[ss state name] = tcpstate state name.
+SS_STATE_MAP='BEGIN {
+	m["ESTAB"] = "ESTABLISHED"; m["SYN-SENT"] = "SYN_SENT"
+	m["SYN-RECV"] = "SYN_RECV"; m["FIN-WAIT-1"] = "FIN_WAIT1"
+	m["FIN-WAIT-2"] = "FIN_WAIT2"; m["TIME-WAIT"] = "TIME_WAIT"
+	m["CLOSE-WAIT"] = "CLOSE_WAIT"; m["LAST-ACK"] = "LAST_ACK"
+	m["LISTEN"] = "LISTEN"; m["CLOSING"] = "CLOSING"; m["UNCONN"] = "CLOSE"
+}'
+
+# gauge_counts: debugfs states as one line STATE=N, for SS_STATES.
+gauge_counts()
+{
+	local s
+	for s in $SS_STATES; do
+		printf '%s=%s\n' "$s" \
+			"$(awk -v s="$s" 'NR > 1 && $1 == s { n = $2 } END { print n == "" ? "missing" : n }' \
+			"$DEBUGFS/states")"
+	done | paste -sd' '
+}
+
+# ss_counts: what `ss -tan` lists in every namespace, as gauge_counts prints it.
+ss_counts()
+{
+	in_all_netns ss -tanH | awk "$SS_STATE_MAP"'
+		{ n[$1 in m ? m[$1] : $1]++ }
+		END {
+			k = split(states, order, " ")
+			for (i = 1; i <= k; i++)
+				printf "%s=%d%s", order[i], n[order[i]], i < k ? " " : "\n"
+		}' states="$SS_STATES"
+}
+
+# ss_cookie_states: "COOKIE STATE NETNS" for every socket ss lists in every
+# namespace (ss -e prints the cookie as sk:<hex>; NETNS is the namespace's
+# inode), sorted. ss -e complains on stderr when it finds no cgroup2 mount.
+ss_cookie_states()
+{
+	local ns
+	{
+		ss -taneH 2> /dev/null | ss_cookie_filter "$(stat -L -c %i /proc/self/ns/net)"
+		for ns in $(ip netns list | awk '{ print $1 }'); do
+			ip netns exec "$ns" ss -taneH 2> /dev/null |
+				ss_cookie_filter "$(ns_inode "$ns")"
+		done
+	} | LC_ALL=C sort -u
+}
+
+ss_cookie_filter()
+{
+	awk -v ino="$1" "$SS_STATE_MAP"'
+		{ for (i = 2; i <= NF; i++) if ($i ~ /^sk:/) print substr($i, 4), ($1 in m ? m[$1] : $1), ino }'
+}
+
+# table_cookie_states: "COOKIE STATE NETNS" for every entry of debugfs
+# sockets but those in CLOSE (which ss does not list), sorted.
+table_cookie_states()
+{
+	awk 'NR > 1 && $5 != "CLOSE" { print $1, $5, $2 }' "$DEBUGFS/sockets" | LC_ALL=C sort -u
+}
+
+# table_entries_in_netns INODE...: how many debugfs sockets entries belong
+# to these namespaces.
+table_entries_in_netns()
+{
+	awk -v inos=" $* " 'NR > 1 && index(inos, " " $2 " ") { n++ } END { print n + 0 }' \
+		"$DEBUGFS/sockets"
+}
+
+# table_entries_of_dead_netns: debugfs sockets entries whose namespace is
+# neither the initial one nor a named one (ip netns list): left by a
+# namespace that is deleted, alive until its last socket goes.
+table_entries_of_dead_netns()
+{
+	local live ns
+	live="$(stat -L -c %i /proc/self/ns/net)"
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		live="$live $(ns_inode "$ns")"
+	done
+	awk -v live=" $live " 'NR > 1 && !index(live, " " $2 " ") { n++ } END { print n + 0 }' \
+		"$DEBUGFS/sockets"
+}
+
+tcp_table_only_live_netns() { [ "$(table_entries_of_dead_netns)" -eq 0 ]; }
+
+# wait_tcp_idle TIMEOUT_MS: until the initial namespace has no TCP socket,
+# TIME_WAIT socks (of loopback tests run earlier) aborted with ss -K.
+wait_tcp_idle()
+{
+	ss -K -tan state time-wait > /dev/null 2>&1
+	busywait "$1" tcp_idle
+}
+
+tcp_idle() { [ -z "$(ss -tanH)" ]; }
+
+# expect_same_lines NAME LABEL_A FILE_A LABEL_B FILE_B: both sorted files
+# hold the same lines; on failure, say what each has that the other lacks.
+expect_same_lines()
+{
+	local name=$1 la=$2 a=$3 lb=$4 b=$5 only_a only_b
+	only_a=$(LC_ALL=C comm -23 "$a" "$b")
+	only_b=$(LC_ALL=C comm -13 "$a" "$b")
+	if [ -z "$only_a$only_b" ]; then
+		ktap_result "$name" 0
+		return
+	fi
+	ktap_result "$name" 1 "$la $(wc -l < "$a") lines, $lb $(wc -l < "$b");" \
+		"only in $la: $(echo "$only_a" | grep -c .) (first: $(echo "$only_a" | head -n 5 | paste -sd,));" \
+		"only in $lb: $(echo "$only_b" | grep -c .) (first: $(echo "$only_b" | head -n 5 | paste -sd,))"
+}
+
+# stat_value NAME: one counter of debugfs stats.
+stat_value()
+{
+	awk -v c="$1" 'NR > 1 && $1 == c { v = $2 } END { print v == "" ? "missing" : v }' \
+		"$DEBUGFS/stats"
 }
 
 # sysfs_write FILE DATA: write DATA in one write(2); print OK or the errno name.

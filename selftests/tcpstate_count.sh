@@ -13,6 +13,8 @@ ktap_plan 7
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || exit 1
 
+last_ack_close_reached() { [ "$(transitions LAST_ACK CLOSE)" -ge "$1" ]; }
+
 # churn_delta ADDR FROM TO: run N connections, print the cell's increase
 # once the last transition (the server's LAST_ACK>CLOSE) has been counted.
 churn_delta()
@@ -21,7 +23,7 @@ churn_delta()
 	before=$(transitions "$2" "$3")
 	last_before=$(transitions LAST_ACK CLOSE)
 	"$HELPERS/tcp_churn" "$1" "$N" || { echo "churn failed"; return; }
-	busywait 5000 test "$(transitions LAST_ACK CLOSE)" -ge $((last_before + N))
+	busywait 5000 last_ack_close_reached $((last_before + N))
 	echo $(($(transitions "$2" "$3") - before))
 }
 
