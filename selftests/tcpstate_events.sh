@@ -14,10 +14,12 @@ ktap_plan 7
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || exit 1
 drain() { python3 "$TOP/selftests/helpers/drain.py" $DEBUGFS/events; }
+# For busywait: arguments are expanded once, so the reading must be inside.
+last_acks_at_least() { [ "$(transitions LAST_ACK CLOSE)" -ge "$1" ]; }
 
 drain > /dev/null
 "$HELPERS/tcp_churn" ::1 1
-busywait 5000 test "$(transitions LAST_ACK CLOSE)" -ge 1
+busywait 5000 last_acks_at_least 1
 log=$(drain)
 
 # Field 9 and 10 are OLD and NEW; the client is the SYN_SENT socket.
@@ -49,7 +51,7 @@ sysfs_write $SYSFS/reset 1 > /dev/null
 written_before=$(awk '$1 == "log_written" { print $2 }' $DEBUGFS/stats)
 echo 1 > $SYSFS/enabled
 "$HELPERS/tcp_churn" 127.0.0.1 100
-busywait 5000 test "$(transitions LAST_ACK CLOSE)" -ge 100
+busywait 5000 last_acks_at_least 100
 # Stop counting: timewait socks of earlier tests may die at any moment,
 # and must not write between the drain and the reading of stats.
 echo 0 > $SYSFS/enabled

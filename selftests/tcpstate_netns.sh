@@ -27,7 +27,8 @@ ip netns exec $b "$HELPERS/tcp_churn" ::1 4
 cell() { awk -v f="$2" -v t="$3" '$1 == f && $2 == t { n = $3 } END { print n + 0 }' \
 	$DEBUGFS/netns/$1/transitions; }
 gauge() { awk -v s="$2" '$1 == s { print $2 }' $DEBUGFS/netns/$1/states; }
-busywait 5000 test "$(cell $ino_b LAST_ACK CLOSE)" = 4
+b_done() { [ "$(cell $ino_b LAST_ACK CLOSE)" = 4 ]; }
+busywait 5000 b_done
 
 expect_eq netns_a_counts_its_7_connections 7 "$(cell $ino_a CLOSE SYN_SENT)"
 expect_eq netns_b_counts_its_4_connections 4 "$(cell $ino_b CLOSE SYN_SENT)"

@@ -42,10 +42,12 @@ storm 127.0.0.1 & p1=$!
 storm ::1 & p2=$!
 readers & p3=$!
 
+events_seen() { [ "$(awk '$1 == "events" { print $2 }' $DEBUGFS/stats 2>/dev/null)" -gt 0 ] 2>/dev/null; }
+
 ok=0
 for i in $(seq $CYCLES); do
 	tcpstate_load || break
-	busywait 2000 test "$(awk '$1 == "events" { print $2 }' $DEBUGFS/stats 2>/dev/null || echo 0)" -gt 0 || break
+	busywait 2000 events_seen || break
 	tcpstate_unload || break
 	ok=$i
 done
