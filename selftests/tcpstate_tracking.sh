@@ -47,6 +47,9 @@ NETEM_DELAY=300ms	# longer than the two shutdown() calls of a pair take
 # on a busy 2-core machine under TCG can be many times slower than usual.
 SETTLE_MS=20000		# namespace teardown
 SETUP_MS=60000		# building states (helpers start over 9p)
+# Request socks of a deleted namespace can outlive 20 s there: they wait
+# for their SYN-ACK retries (about a minute) on the slow debug kernel.
+[ $DEBUG_KERNEL = 1 ] && SETTLE_MS=90000
 
 ADDRS="198.18.0.1 2001:db8::1"
 
