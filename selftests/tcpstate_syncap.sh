@@ -210,16 +210,18 @@ connects()
 
 # --- floods --------------------------------------------------------------------
 
+# Floods run in the background (start_flood), each as the process
+# FLOOD_PID names (exec), so that it can be stopped.
 flood_hping3()
 {
-	ip netns exec "$att" hping3 -q -S --rand-source -p "$1" -c "$FLOOD_SYNS" \
+	exec ip netns exec "$att" hping3 -q -S --rand-source -p "$1" -c "$FLOOD_SYNS" \
 		-i u$((1000000 / FLOOD_RATE)) $SRV4
 }
 
-# flood_synflood DST PORT PREFIX [COUNT]
+# flood_synflood DST PORT PREFIX [COUNT]: COUNT 0 floods until SIGTERM.
 flood_synflood()
 {
-	ip netns exec "$att" "$HELPERS/synflood" -A "$3" -c "${4:-$FLOOD_SYNS}" \
+	exec ip netns exec "$att" "$HELPERS/synflood" -A "$3" -c "${4:-$FLOOD_SYNS}" \
 		-r "$FLOOD_RATE" "$1" "$2"
 }
 
@@ -261,6 +263,8 @@ syns_settled()
 	last_syns=$n
 	return 1
 }
+
+syns_at_least() { [ "$(nft_syns "$1")" -ge "$2" ]; }
 
 max_sample() { sort -n "$tmp/samples" | tail -n 1; }
 
@@ -327,8 +331,9 @@ listener_cap()
 }
 
 # prefix_cap NAME PORT ADDR PREFIX LEN_ATTR LEN FLOOD...: no listener cap,
-# PREFIX_MAX per source prefix of LEN bits; the flood comes from PREFIX,
-# a real connection from $att's own address in another prefix.
+# PREFIX_MAX per source prefix of LEN bits; the flood comes from PREFIX
+# until $srv has received FLOOD_SYNS of it, and once the prefix is at its
+# cap a real connection is made from $att's own address in another prefix.
 prefix_cap()
 {
 	local name=$1 port=$2 addr=$3 prefix=$4 len_attr=$5 len=$6 err before
@@ -344,6 +349,8 @@ prefix_cap()
 		kill -0 $FLOOD_PID 2>/dev/null && during=1
 		connects "$addr" "$port" && connected=0
 	fi
+	busywait $WAIT_MS syns_at_least "$port" "$FLOOD_SYNS"
+	kill -TERM $FLOOD_PID
 	end_flood "$port"
 	busywait $WAIT_MS half_open_is "$port" $PREFIX_MAX "$prefix"
 	expect_never_above ${name}_half_open_from_prefix_never_exceeds_cap $PREFIX_MAX
@@ -402,9 +409,9 @@ listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
 	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
 
 prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
-	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4
+	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4 0
 prefix_cap prefix_cap_ipv6 $PORT_PREFIX6 $SRV6 $PREFIX6 prefix_len6 64 \
-	flood_synflood $SRV6 $PORT_PREFIX6 $PREFIX6
+	flood_synflood $SRV6 $PORT_PREFIX6 $PREFIX6 0
 
 # A port no cap names: every SYN is queued, nothing is dropped, even from
 # one /24 and with caps in force on other ports.

@@ -8,7 +8,7 @@
  *   -a SRC         every SYN from SRC
  *   -A PREFIX/LEN  each SYN from a random address within PREFIX/LEN
  *                  (10.66.0.0/16, fd66::/64): the host bits are random
- *   -c COUNT       SYNs to send (default 1)
+ *   -c COUNT       SYNs to send (default 1; 0: until SIGINT or SIGTERM)
  *   -r RATE        SYNs per second (default 0: as fast as possible)
  *   -p PORT        first source port (default random); each SYN takes the
  *                  next, wrapping from 65535 to 1024, so no two of up to
@@ -34,6 +34,9 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +80,13 @@ static union {
 } src, dst;
 static int src_len;		/* prefix bits kept; the rest are random */
 static __u64 rng_state;
+static atomic_bool stop;	/* set by SIGINT or SIGTERM: stop sending */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop, true);
+}
 
 static void bad_usage(void)
 {
@@ -249,7 +259,8 @@ static void sleep_until(__u64 ns)
 		.tv_nsec = ns % NSEC_PER_SEC,
 	};
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	       !atomic_load(&stop))
 		;
 }
 
@@ -259,6 +270,7 @@ int main(int argc, char **argv)
 	const char *src_arg = NULL;
 	int with_len = 0, port = -1, dport, fd, opt;
 	struct sockaddr_storage ss = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
 	union {
 		struct syn4 v4;
 		struct syn6 v6;
@@ -327,14 +339,20 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("socket");
 
+	/* No SA_RESTART: a signal ends the sleep and the loop. */
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		die("sigaction");
+
 	start = now_ns();
-	for (i = 0; i < count; i++) {
+	for (i = 0; (!count || i < count) && !atomic_load(&stop); i++) {
 		if (rate)
 			sleep_until(start + i * NSEC_PER_SEC / rate);
+		if (atomic_load(&stop))
+			break;
 		len = build_syn(&pkt, port, dport);
 		if (sendto(fd, &pkt, len, 0, (struct sockaddr *)&ss, sslen) == (ssize_t)len) {
 			sent++;
-		} else if (errno == ENOBUFS || errno == EAGAIN) {
+		} else if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
 			failed++;
 		} else {
 			perror("sendto");
