@@ -24,6 +24,7 @@
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
 
+/* Serializes configuration and the TIME_WAIT worker; see limits.h. */
 DEFINE_MUTEX(tcpstate_limits_mutex);
 int tcpstate_limits_nr;
 

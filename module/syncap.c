@@ -401,8 +401,8 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_soc
 	/* Without a prefix cap nothing reads the prefixes: keep none. */
 	if (delta > 0 && !READ_ONCE(l->syn.prefix_max))
 		return;
-	prefixes = rcu_dereference_check(l->syn.prefixes,
-					  lockdep_is_held(&tcpstate_limits_mutex));
+	/* Engine: under RCU. Creation's walk: under the mutex, l unpublished. */
+	prefixes = rcu_dereference_check(l->syn.prefixes, lockdep_is_held(&tcpstate_limits_mutex));
 	tcpstate_prefixes_add(l, prefixes, ts, delta);
 }
 

@@ -286,9 +286,11 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 
 		start = ktime_get_ns();
 		if (tcpstate_tw_evict(cookie)) {
+			u64 spent = ktime_get_ns() - start;
+
 			atomic64_inc(&l->tw.evictions);
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICTED);
-			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, ktime_get_ns() - start);
+			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, spent);
 		}
 		cond_resched();
 	}
