@@ -185,7 +185,11 @@ static bool tcpstate_tw_target_get(u64 cookie, struct tcpstate_tw_target *t)
 	return found;
 }
 
-/* The namespace by inode number, with a reference, or NULL. */
+/*
+ * The namespace by inode number, with a reference, or NULL. A walk of
+ * every namespace; the worker keeps the last one found (struct
+ * tcpstate_tw_netns), since the oldest sockets of a scope mostly share one.
+ */
 static struct net *tcpstate_net_get_by_inode(u32 ino)
 {
 	struct net *net, *found = NULL;
@@ -223,8 +227,32 @@ static struct sock *tcpstate_tw_lookup(struct net *net, const struct tcpstate_tw
 #endif
 }
 
+/* The worker's last namespace, with a reference. */
+struct tcpstate_tw_netns {
+	struct net *net;
+	u32 ino;
+};
+
+static struct net *tcpstate_tw_netns_get(struct tcpstate_tw_netns *cache, u32 ino)
+{
+	if (cache->net && cache->ino == ino)
+		return cache->net;
+	if (cache->net)
+		put_net(cache->net);
+	cache->net = tcpstate_net_get_by_inode(ino);
+	cache->ino = ino;
+	return cache->net;
+}
+
+static void tcpstate_tw_netns_put(struct tcpstate_tw_netns *cache)
+{
+	if (cache->net)
+		put_net(cache->net);
+	cache->net = NULL;
+}
+
 /* Kills the TIME_WAIT socket of cookie. False if it was not there to kill. */
-static bool tcpstate_tw_evict(u64 cookie)
+static bool tcpstate_tw_evict(u64 cookie, struct tcpstate_tw_netns *cache)
 {
 	struct tcpstate_tw_target target;
 	struct net *net;
@@ -232,13 +260,12 @@ static bool tcpstate_tw_evict(u64 cookie)
 
 	if (!tcpstate_tw_target_get(cookie, &target))
 		return false;	/* gone: stale */
-	net = tcpstate_net_get_by_inode(target.netns_ino);
+	net = tcpstate_tw_netns_get(cache, target.netns_ino);
 	if (!net)
 		goto failed;
 	rcu_read_lock();
 	sk = tcpstate_tw_lookup(net, &target);
 	rcu_read_unlock();
-	put_net(net);
 	if (!sk)
 		goto failed;
 	if (sk->sk_state != TCP_TIME_WAIT || atomic64_read(&sk->sk_cookie) != cookie) {
@@ -266,6 +293,7 @@ failed:
 static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 {
 	u32 budget = READ_ONCE(l->tw.budget);
+	struct tcpstate_tw_netns cache = {};
 	unsigned int attempts;
 	u64 cookie, start;
 
@@ -285,7 +313,7 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
-		if (tcpstate_tw_evict(cookie)) {
+		if (tcpstate_tw_evict(cookie, &cache)) {
 			u64 spent = ktime_get_ns() - start;
 
 			atomic64_inc(&l->tw.evictions);
@@ -294,6 +322,7 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 		}
 		cond_resched();
 	}
+	tcpstate_tw_netns_put(&cache);
 }
 
 static void tcpstate_twbudget_work_fn(struct work_struct *work)
