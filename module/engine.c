@@ -111,14 +111,18 @@ void tcpstate_engine_uninit(void)
 }
 
 /*
- * The cookie inet_diag reports. sock_gen_cookie() is not callable from
- * modules; sock_diag_save_cookie() generates one the same way (no
- * allocation, no sleeping) when the socket has none yet.
+ * The cookie inet_diag reports. Most events come from a socket that has
+ * one already: read it. Otherwise sock_diag_save_cookie() generates it
+ * the way sock_gen_cookie() would (not callable from modules), without
+ * allocating or sleeping.
  */
 u64 tcpstate_sock_cookie(struct sock *sk)
 {
+	u64 cookie = atomic64_read(&sk->sk_cookie);
 	u32 halves[2];
 
+	if (likely(cookie))
+		return cookie;
 	sock_diag_save_cookie(sk, halves);
 	return (u64)halves[1] << 32 | halves[0];
 }
