@@ -39,6 +39,11 @@ struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
 	return &bench_netns;
 }
 
+struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
+{
+	return &bench_netns;
+}
+
 static unsigned int connections = 200000;
 module_param(connections, uint, 0400);
 MODULE_PARM_DESC(connections, "connections to simulate (14 events each)");

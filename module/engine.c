@@ -54,6 +54,7 @@ static const char *const tcpstate_stat_names[TCPSTATE_STAT_NR] = {
 	[TCPSTATE_STAT_SUPERSEDED]	= "superseded",
 	[TCPSTATE_STAT_STATE_MISMATCH]	= "state_mismatch",
 	[TCPSTATE_STAT_ADOPTED]		= "adopted",
+	[TCPSTATE_STAT_SWEPT]		= "swept",
 };
 
 int tcpstate_counters_init(struct tcpstate_counters *c)
@@ -438,6 +439,34 @@ apply:
 out_unlock:
 	spin_unlock_irqrestore(lock, flags);
 	rcu_read_unlock();
+}
+
+/*
+ * The sweep found no socket for cookie's entry, which read (state,
+ * entered_ns) when it looked: the socket ended without an event we saw.
+ * The entry goes as the end would have taken it, gauges included; no
+ * transition is counted, since none was seen. Nothing happens if the
+ * entry moved meanwhile.
+ */
+bool tcpstate_engine_forget(u64 cookie, u8 state, u64 entered_ns, const struct net *net)
+{
+	spinlock_t *lock = tcpstate_sock_lock(cookie);
+	struct tcpstate_sock *ts;
+	unsigned long flags;
+	bool forgotten = false;
+
+	rcu_read_lock();
+	spin_lock_irqsave(lock, flags);
+	ts = tcpstate_table_lookup(cookie);
+	if (ts && ts->state == state && ts->entered_ns == entered_ns) {
+		tcpstate_gauge_add(tcpstate_netns_counters_of(net), ts, state, -1);
+		tcpstate_table_remove(ts);
+		tcpstate_stat_inc(TCPSTATE_STAT_SWEPT);
+		forgotten = true;
+	}
+	spin_unlock_irqrestore(lock, flags);
+	rcu_read_unlock();
+	return forgotten;
 }
 
 s64 tcpstate_counters_gauge(const struct tcpstate_counters *c, int state)

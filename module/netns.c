@@ -41,12 +41,16 @@ MODULE_PARM_DESC(netns_figures,
 static struct dentry *tcpstate_netns_dir;
 
 /* Handlers hold rcu_read_lock(); see the comment at the top. */
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
 {
-	struct net *net = read_pnet(&sk->__sk_common.skc_net);
 	struct tcpstate_net *tn = net_generic(net, tcpstate_net_id);
 
 	return rcu_dereference(tn->live);
+}
+
+struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+{
+	return tcpstate_netns_counters_of(read_pnet(&sk->__sk_common.skc_net));
 }
 
 /*
