@@ -1,0 +1,447 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# SYN_RECV caps (sysfs limits/syn_caps, debugfs limits), as
+# Documentation/ABI/testing/sysfs-kernel-tcpstate defines them, under
+# floods of SYNs from spoofed sources that nobody ever answers.
+#
+#   +-----------------------------+         +------------------------------+
+#   | netns $att                  |  veth   | netns $srv                   |
+#   |   veth0 --------------------+---------+-------------------- veth0   |
+#   |   198.18.0.2/24             |         |             198.18.0.1/24    |
+#   |   2001:db8::2/64            |         |             2001:db8::1/64   |
+#   |                             |         |                              |
+#   |   hping3 --rand-source,     |  SYNs   |   listeners, backlog 4096    |
+#   |   synflood -A PREFIX  ------+-------->|   nft: SYNs counted per port |
+#   |                             |         |     (input, priority 0: they |
+#   |   forwarding off: SYN-ACKs  | SYN-ACK |     are seen before the      |
+#   |   to spoofed sources are    |<--------+     module's hook at +10)    |
+#   |   dropped, never answered   |         |   routes: default and        |
+#   |   (no RST, no ICMP; IPv6    |         |   fd66::/16 via $att         |
+#   |   needs a blackhole route   |         |                              |
+#   |   for that: with no route   |         |                              |
+#   |   it sends unreachables,    |         |                              |
+#   |   which abort request socks)|         |                              |
+#   |   legitimate clients from   |         |                              |
+#   |   its own addresses         |         |                              |
+#   +-----------------------------+         +------------------------------+
+#
+# Every flood goes to a port of its own, with a cap of its own (key
+# port:PORT), and a listener started after the module loaded, so the
+# listener's SYNS column, the nft counter and the cap's DROPS all start
+# at zero with the test. For each flood:
+#
+#   - the kernel's own count of half-open connections (ss, state syn-recv)
+#     is sampled for as long as the flood runs: it must never exceed the
+#     cap, and must reach it (a cap that admitted nothing would pass the
+#     first check);
+#   - SYNs the cap dropped (debugfs limits DROPS, stats syn_dropped_*)
+#     must be exactly the SYNs $srv received (nft, ahead of the hook)
+#     less the SYNs that reached the listener (debugfs listeners SYNS,
+#     counted in tcp_conn_request, behind the hook).
+#
+# Kernel settings in $srv, so that the kernel's own SYN-flood defences
+# never act and every SYN the hook lets through becomes a request sock:
+# tcp_syncookies=0 (with 1, the default, cookies would only start when a
+# queue of 4096 is full, which never happens here; 0 makes sure no SYN is
+# answered without being queued), tcp_max_syn_backlog=16384 (without
+# cookies, the kernel drops SYNs of unproven peers once the queue is
+# within a quarter of it), somaxconn=4096. Request socks keep the default
+# 5 SYN-ACK retries (about 63 s of life): no request sock times out
+# during a flood, so the half-open count only grows while one runs.
+source "$(dirname "$0")/lib.sh"
+
+SRV4=198.18.0.1
+ATT4=198.18.0.2
+SRV6=2001:db8::1
+ATT6=2001:db8::2
+BACKLOG=4096
+LISTENER_MAX=64		# listener_max of the listener-cap tests
+PREFIX_MAX=32		# prefix_max of the prefix-cap tests
+PORT_LISTENER4=8100	# listener cap, hping3 --rand-source
+PORT_LISTENER6=8101	# listener cap, synflood from random /64s
+PORT_PREFIX4=8200	# prefix cap, synflood from one /24
+PORT_PREFIX6=8201	# prefix cap, synflood from one /64
+PORT_UNCAPPED=8300	# a listener no cap names
+PREFIX4=10.66.1.0/24
+PREFIX6=fd66:0:0:1::/64
+PREFIX6_LISTENER=fd66::/48	# random /64s: no prefix gathers many
+SPOOFED6_ROUTE=fd66::/16
+
+# Floods: SYNs and SYNs per second (each lasts SYNS / RATE seconds, long
+# enough to sample ss many times after the cap is reached). The debug
+# kernel (KASAN) runs about five times slower under TCG.
+FLOOD_SYNS=${TCPSTATE_SYNCAP_SYNS:-1200}
+FLOOD_RATE=${TCPSTATE_SYNCAP_RATE:-400}
+UNCAPPED_SYNS=200	# SYNs to the uncapped port: all must be queued
+case "$(uname -r)" in
+*-tcpstate-debug)
+	FLOOD_SYNS=${TCPSTATE_SYNCAP_SYNS:-400}
+	FLOOD_RATE=${TCPSTATE_SYNCAP_RATE:-100}
+	UNCAPPED_SYNS=100
+	;;
+esac
+WAIT_MS=30000		# bound on every wait for a condition
+
+tmp=$(mktemp -d)
+BG_PIDS=()
+
+cleanup()
+{
+	[ ${#BG_PIDS[@]} -gt 0 ] && kill "${BG_PIDS[@]}" 2>/dev/null
+	wait
+	cleanup_all_ns
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- topology ----------------------------------------------------------------
+
+setup_topology()
+{
+	setup_ns att srv || return 1
+	ip link add veth0 netns "$att" type veth peer name veth0 netns "$srv" &&
+	ip -n "$att" addr add $ATT4/24 dev veth0 &&
+	ip -n "$att" addr add $ATT6/64 dev veth0 nodad &&
+	ip -n "$srv" addr add $SRV4/24 dev veth0 &&
+	ip -n "$srv" addr add $SRV6/64 dev veth0 nodad &&
+	ip -n "$att" link set veth0 up &&
+	ip -n "$srv" link set veth0 up &&
+	ip -n "$srv" route add default via $ATT4 &&
+	ip -n "$srv" route add $SPOOFED6_ROUTE via $ATT6 &&
+	ip -n "$att" route add blackhole $SPOOFED6_ROUTE &&
+	ip netns exec "$att" sysctl -qw net.ipv4.ip_forward=0 \
+		net.ipv6.conf.all.forwarding=0 &&
+	ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=0 \
+		net.ipv4.tcp_max_syn_backlog=16384 net.core.somaxconn=$BACKLOG || return 1
+	setup_nft
+}
+
+# One named counter per port: SYNs (SYN set, ACK clear, as the hook
+# selects them) that reached $srv's input, before the module's hook.
+setup_nft()
+{
+	local port cmds="add table inet syncap;
+		add chain inet syncap input { type filter hook input priority filter; };"
+
+	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED; do
+		cmds="$cmds add counter inet syncap syns_$port;
+			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
+	done
+	ip netns exec "$srv" nft "$cmds"
+}
+
+nft_syns()
+{
+	ip netns exec "$srv" nft list counter inet syncap "syns_$1" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+
+# Listeners on the wildcard addresses, IPv6 ones v6-only, never accepting.
+start_listeners()
+{
+	ip netns exec "$srv" python3 -c '
+import signal, socket, sys
+socks = []
+for spec in sys.argv[3:]:
+    fam, port = spec.split(":")
+    if fam == "6":
+        s = socket.socket(socket.AF_INET6)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", int(port)))
+    else:
+        s = socket.socket()
+        s.bind(("0.0.0.0", int(port)))
+    s.listen(int(sys.argv[2]))
+    socks.append(s)
+open(sys.argv[1], "w").close()
+signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
+		4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
+	BG_PIDS+=($!)
+	busywait $WAIT_MS test -e "$tmp/listening"
+}
+
+# --- what the kernel and the module say ---------------------------------------
+
+# half_open PORT [DST_PREFIX]: request socks on PORT in $srv (from
+# DST_PREFIX only, if given), as ss lists them.
+half_open()
+{
+	local filter="sport = :$1"
+
+	[ -n "${2:-}" ] && filter="$filter and dst $2"
+	ip netns exec "$srv" ss -tanH state syn-recv "( $filter )" | wc -l
+}
+
+# listener_syns PORT: debugfs listeners SYNS of $srv's listener on PORT.
+listener_syns()
+{
+	awk -v ns="$SRV_INO" -v p=":$1" '$1 == ns && substr($2, length($2) - length(p) + 1) == p { v = $8 }
+		END { print v == "" ? "missing" : v }' "$DEBUGFS/listeners"
+}
+
+# limits_row TYPE KEY: "COUNT HIGH LIMIT DROPS" of one debugfs limits line.
+limits_row()
+{
+	awk -v t="$1" -v k="$2" 'NR > 1 && $1 == t && $2 == k { r = $4 " " $5 " " $6 " " $7 }
+		END { print r == "" ? "missing" : r }' "$DEBUGFS/limits"
+}
+
+limits_drops() { limits_row "$1" "$2" | awk '{ print $4 }'; }
+
+# cap_add PORT ATTR=VALUE...: a syn_cap for PORT, its attributes set.
+cap_add()
+{
+	local port=$1 kv got
+	shift
+	got=$(sysfs_write "$SYSFS/limits/syn_caps/add" "port:$port")
+	[ "$got" = OK ] || { echo "add port:$port: $got"; return 1; }
+	for kv in "$@"; do
+		got=$(sysfs_write "$SYSFS/limits/syn_caps/port:$port/${kv%%=*}" "${kv#*=}")
+		[ "$got" = OK ] || { echo "port:$port ${kv%%=*}=${kv#*=}: $got"; return 1; }
+	done
+}
+
+# connects ADDR PORT: a real TCP connection from $att completes.
+connects()
+{
+	ip netns exec "$att" timeout 10 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+
+# --- floods --------------------------------------------------------------------
+
+# Floods run in the background (start_flood), each as the process
+# FLOOD_PID names (exec), so that it can be stopped.
+flood_hping3()
+{
+	exec ip netns exec "$att" hping3 -q -S --rand-source -p "$1" -c "$FLOOD_SYNS" \
+		-i u$((1000000 / FLOOD_RATE)) $SRV4
+}
+
+# flood_synflood DST PORT PREFIX [COUNT]: COUNT 0 floods until SIGTERM.
+flood_synflood()
+{
+	exec ip netns exec "$att" "$HELPERS/synflood" -A "$3" -c "${4:-$FLOOD_SYNS}" \
+		-r "$FLOOD_RATE" "$1" "$2"
+}
+
+# start_flood PORT DST_PREFIX CMD...: CMD in the background, and ss
+# sampled into $tmp/samples (half_open PORT DST_PREFIX) until it ends.
+start_flood()
+{
+	local port=$1 prefix=$2
+	shift 2
+	: > "$tmp/samples"
+	"$@" > "$tmp/flood.out" 2>&1 &
+	FLOOD_PID=$!
+	{
+		while kill -0 $FLOOD_PID 2>/dev/null; do
+			half_open "$port" "$prefix" >> "$tmp/samples"
+		done
+	} &
+	SAMPLER_PID=$!
+	BG_PIDS+=($FLOOD_PID $SAMPLER_PID)
+}
+
+# end_flood PORT: wait for the flood, then until $srv has taken in every
+# SYN of it (its nft counter stays still for one poll).
+end_flood()
+{
+	wait $FLOOD_PID
+	wait $SAMPLER_PID
+	last_syns=
+	busywait $WAIT_MS syns_settled "$1"
+	echo "# flood: $(paste -sd' ' "$tmp/flood.out" | cut -c1-200); $(wc -l < "$tmp/samples") ss samples"
+}
+
+syns_settled()
+{
+	local n
+
+	n=$(nft_syns "$1")
+	[ "$n" = "$last_syns" ] && return 0
+	last_syns=$n
+	return 1
+}
+
+syns_at_least() { [ "$(nft_syns "$1")" -ge "$2" ]; }
+
+max_sample() { sort -n "$tmp/samples" | tail -n 1; }
+
+half_open_is() { [ "$(half_open "$1" "${3:-}")" -eq "$2" ]; }
+
+# expect_never_above NAME CAP: no sample exceeded CAP (and there were some).
+expect_never_above()
+{
+	local max
+
+	max=$(max_sample)
+	if [ -z "$max" ]; then
+		ktap_result "$1" 1 "ss was never sampled during the flood"
+	elif [ "$max" -gt "$2" ]; then
+		ktap_result "$1" 1 "ss saw $max half-open, cap $2 ($(sort -n "$tmp/samples" | uniq -c | tail -n 3 | paste -sd,))"
+	else
+		ktap_result "$1" 0
+	fi
+}
+
+# expect_drops_balance NAME PORT DROPS_FROM...: every DROPS_FROM value (a
+# "label=N" word) equals SYNs received less SYNs that reached the listener.
+expect_drops_balance()
+{
+	local name=$1 port=$2 received admitted want kv bad=
+	shift 2
+	received=$(nft_syns "$port")
+	admitted=$(listener_syns "$port")
+	want=$((received - admitted))
+	for kv in "$@"; do
+		[ "${kv#*=}" = "$want" ] || bad="$bad $kv"
+	done
+	if [ -z "$bad" ] && [ "$admitted" -gt 0 ]; then
+		ktap_result "$name" 0
+	else
+		ktap_result "$name" 1 "received $received, admitted $admitted: drops should be $want;" \
+			"got$bad (all: $*; probes_missed $(stat_value probes_missed))"
+	fi
+}
+
+# --- the tests -----------------------------------------------------------------
+
+# listener_cap NAME PORT FLOOD...: cap of LISTENER_MAX on PORT.
+listener_cap()
+{
+	local name=$1 port=$2 err before seen
+	shift 2
+
+	before=$(stat_value syn_dropped_listener)
+	seen=$(stat_value syn_seen)
+	err=$(cap_add "$port" listener_max=$LISTENER_MAX) || echo "# $name: $err"
+	start_flood "$port" "" "$@"
+	end_flood "$port"
+	busywait $WAIT_MS half_open_is "$port" $LISTENER_MAX
+	expect_never_above ${name}_half_open_never_exceeds_cap $LISTENER_MAX
+	expect_eq ${name}_half_open_reaches_cap $LISTENER_MAX "$(half_open "$port")"
+	expect_eq ${name}_limits_count_high_limit "$LISTENER_MAX $LISTENER_MAX $LISTENER_MAX" \
+		"$(limits_row syn_cap port:$port | cut -d' ' -f1-3)"
+	expect_drops_balance ${name}_drops_equal_received_minus_admitted "$port" \
+		limits_drops="$(limits_drops syn_cap port:$port)" \
+		stats_syn_dropped_listener="$(($(stat_value syn_dropped_listener) - before))"
+	expect_eq ${name}_stats_syn_seen_counts_every_syn_received "$(nft_syns "$port")" \
+		"$(($(stat_value syn_seen) - seen))"
+}
+
+# prefix_cap NAME PORT ADDR PREFIX LEN_ATTR LEN FLOOD...: no listener cap,
+# PREFIX_MAX per source prefix of LEN bits; the flood comes from PREFIX
+# until $srv has received FLOOD_SYNS of it, and once the prefix is at its
+# cap a real connection is made from $att's own address in another prefix.
+prefix_cap()
+{
+	local name=$1 port=$2 addr=$3 prefix=$4 len_attr=$5 len=$6 err before
+	local connected=1 during=0 seen
+	shift 6
+
+	before=$(stat_value syn_dropped_prefix)
+	seen=$(stat_value syn_seen)
+	err=$(cap_add "$port" listener_max=0 prefix_max=$PREFIX_MAX $len_attr=$len) ||
+		echo "# $name: $err"
+	start_flood "$port" "$prefix" "$@"
+	if busywait $WAIT_MS half_open_is "$port" $PREFIX_MAX "$prefix"; then
+		kill -0 $FLOOD_PID 2>/dev/null && during=1
+		connects "$addr" "$port" && connected=0
+	fi
+	busywait $WAIT_MS syns_at_least "$port" "$FLOOD_SYNS"
+	kill -TERM $FLOOD_PID
+	end_flood "$port"
+	busywait $WAIT_MS half_open_is "$port" $PREFIX_MAX "$prefix"
+	expect_never_above ${name}_half_open_from_prefix_never_exceeds_cap $PREFIX_MAX
+	expect_eq ${name}_half_open_from_prefix_reaches_cap $PREFIX_MAX "$(half_open "$port" "$prefix")"
+	if [ $during = 0 ]; then
+		ktap_result ${name}_other_prefix_connects_during_flood 1 \
+			"the flood was over before the prefix reached its cap"
+	else
+		ktap_result ${name}_other_prefix_connects_during_flood $connected \
+			"connect from $att to [$addr]:$port failed"
+	fi
+	expect_eq ${name}_limits_prefix_count_high_limit "$PREFIX_MAX $PREFIX_MAX $PREFIX_MAX" \
+		"$(limits_row syn_prefix "port:$port,prefix:$prefix" | cut -d' ' -f1-3)"
+	expect_drops_balance ${name}_drops_equal_received_minus_admitted "$port" \
+		limits_cap_drops="$(limits_drops syn_cap port:$port)" \
+		limits_prefix_drops="$(limits_drops syn_prefix "port:$port,prefix:$prefix")" \
+		stats_syn_dropped_prefix="$(($(stat_value syn_dropped_prefix) - before))"
+	expect_eq ${name}_stats_syn_seen_counts_every_syn_received "$(nft_syns "$port")" \
+		"$(($(stat_value syn_seen) - seen))"
+}
+
+# ==============================================================================
+
+for tool in nft hping3 ss nstat python3; do
+	if ! command -v $tool > /dev/null; then
+		echo "KTAP version 1"
+		echo "1..0 # SKIP $tool not installed"
+		exit $ksft_skip
+	fi
+done
+
+ktap_plan 27
+
+tcpstate_loaded && tcpstate_unload
+tcpstate_load || ktap_finish
+if ! setup_topology || ! start_listeners; then
+	echo "# cannot build the topology"
+	ktap_finish
+fi
+SRV_INO=$(ns_inode "$srv")
+
+listener_cap listener_cap_ipv4 $PORT_LISTENER4 flood_hping3 $PORT_LISTENER4
+
+# The cap follows the queue down as well as up: with its request socks
+# aborted (ss -K), the listener takes SYNs again, up to the cap again.
+ip netns exec "$srv" ss -K -tan state syn-recv "( sport = :$PORT_LISTENER4 )" > /dev/null
+busywait $WAIT_MS half_open_is $PORT_LISTENER4 0
+ip netns exec "$att" "$HELPERS/synflood" -A 10.66.0.0/16 -c $((4 * LISTENER_MAX)) \
+	$SRV4 $PORT_LISTENER4 > /dev/null
+busywait $WAIT_MS half_open_is $PORT_LISTENER4 $LISTENER_MAX
+expect_eq listener_cap_ipv4_refills_after_half_open_aborted \
+	"$LISTENER_MAX $LISTENER_MAX" \
+	"$(half_open $PORT_LISTENER4) $(limits_row syn_cap port:$PORT_LISTENER4 | cut -d' ' -f1)"
+
+listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
+	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
+
+prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
+	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4 0
+prefix_cap prefix_cap_ipv6 $PORT_PREFIX6 $SRV6 $PREFIX6 prefix_len6 64 \
+	flood_synflood $SRV6 $PORT_PREFIX6 $PREFIX6 0
+
+# A port no cap names: every SYN is queued, nothing is dropped, even from
+# one /24 and with caps in force on other ports.
+uncapped_stats() { echo "syn_seen=$(stat_value syn_seen) syn_dropped_listener=$(stat_value syn_dropped_listener) syn_dropped_prefix=$(stat_value syn_dropped_prefix)"; }
+before=$(uncapped_stats)
+ip netns exec "$att" "$HELPERS/synflood" -A 10.66.3.0/24 -c $UNCAPPED_SYNS \
+	$SRV4 $PORT_UNCAPPED > /dev/null
+last_syns=
+busywait $WAIT_MS syns_settled $PORT_UNCAPPED
+received=$(nft_syns $PORT_UNCAPPED)
+busywait $WAIT_MS half_open_is $PORT_UNCAPPED "$received"
+expect_eq uncapped_port_queues_every_syn "received=$received queued=$received syns=$received" \
+	"received=$received queued=$(half_open $PORT_UNCAPPED) syns=$(listener_syns $PORT_UNCAPPED)"
+expect_eq uncapped_port_seen_and_dropped_by_no_cap "$before" "$(uncapped_stats)"
+connects $SRV4 $PORT_UNCAPPED
+ktap_result uncapped_port_connects $? "connect to $SRV4:$PORT_UNCAPPED failed"
+
+# The floods' premise: $att let the SYN-ACKs die, so no half-open
+# connection ended early.
+# Absolute counters (-a, history untouched: -s) of a namespace as old as
+# the test.
+expect_eq attacker_sent_no_rst_or_unreachable \
+	"Icmp6OutDestUnreachs=0 IcmpOutDestUnreachs=0 TcpOutRsts=0" \
+	"$(ip netns exec "$att" nstat -asz TcpOutRsts IcmpOutDestUnreachs Icmp6OutDestUnreachs |
+		awk 'NR > 1 { print $1 "=" $2 }' | LC_ALL=C sort | paste -sd' ')"
+
+echo "# stats: $(awk 'NR > 1 && $1 ~ /^(syn_|probes_missed)/ { printf "%s=%s ", $1, $2 }' "$DEBUGFS/stats")"
+kill "${BG_PIDS[@]}" 2>/dev/null
+wait
+BG_PIDS=()
+cleanup_ns "$att" "$srv"
+tcpstate_unload
+ktap_finish
