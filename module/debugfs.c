@@ -19,6 +19,7 @@
 #include <tcpstate/log.h>
 #include <tcpstate/listeners.h>
 #include <tcpstate/netns.h>
+#include <tcpstate/limits.h>
 
 static struct dentry *tcpstate_debugfs_dir;
 
@@ -108,6 +109,7 @@ DEFINE_SHOW_ATTRIBUTE(histograms);
 
 static int stats_show(struct seq_file *s, void *unused)
 {
+	enum tcpstate_limit_stat lstat;
 	enum tcpstate_stat stat;
 
 	seq_puts(s, "COUNTER VALUE\n");
@@ -123,6 +125,9 @@ static int stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "entry_bytes %zu\n", sizeof(struct tcpstate_sock));
 	seq_printf(s, "log_written %llu\n", tcpstate_log_written(&tcpstate_log));
 	seq_printf(s, "log_lost %llu\n", tcpstate_log_lost(&tcpstate_log));
+	for (lstat = 0; lstat < TCPSTATE_LSTAT_NR; lstat++)
+		seq_printf(s, "%s %llu\n", tcpstate_limits_stat_name(lstat),
+			   tcpstate_limits_stat_read(lstat));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

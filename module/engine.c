@@ -35,6 +35,7 @@
 #include <tcpstate/table.h>
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
+#include <tcpstate/limits.h>
 
 /* The module's own health: global only. */
 struct tcpstate_engine_pcpu {
@@ -186,11 +187,14 @@ static void tcpstate_hist_add(struct tcpstate_counters *nc, int state, u64 dwell
 		this_cpu_inc(nc->pcpu->hist[state][bucket]);
 }
 
-static void tcpstate_gauge_add(struct tcpstate_counters *nc, int state, int delta)
+/* ts entered (+1) or left (-1) state: the gauges and the limits' counts move. */
+static void tcpstate_gauge_add(struct tcpstate_counters *nc, const struct tcpstate_sock *ts,
+			       int state, int delta)
 {
 	this_cpu_add(tcpstate_global.pcpu->gauge[state], delta);
 	if (nc)
 		this_cpu_add(nc->pcpu->gauge[state], delta);
+	tcpstate_limits_account(ts, state, delta);
 }
 
 /*
@@ -269,7 +273,7 @@ static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *
 	ts->state = ev->new_state;
 	ts->owner_tag = tcpstate_owner_tag(ev->sk);
 	tcpstate_sock_fill_tuple(ts, ev->sk);
-	tcpstate_gauge_add(nc, ev->new_state, 1);
+	tcpstate_gauge_add(nc, ts, ev->new_state, 1);
 	return ts;
 }
 
@@ -362,13 +366,13 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		 */
 		if (ts->owner_tag != tag &&
 		    tcpstate_kind_rank(ev->kind) > tcpstate_kind_rank(ts->kind)) {
-			tcpstate_gauge_add(nc, ts->state, -1);
-			tcpstate_gauge_add(nc, new, 1);
+			tcpstate_gauge_add(nc, ts, ts->state, -1);
 			ts->owner_tag = tag;
 			ts->kind = ev->kind;
 			ts->state = new;
 			ts->entered_ns = now;
 			tcpstate_sock_fill_tuple(ts, ev->sk);
+			tcpstate_gauge_add(nc, ts, new, 1);
 		}
 		goto out_unlock;
 	}
@@ -392,7 +396,7 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 
 apply:
 	if (ev->type == TCPSTATE_EV_FREE) {
-		tcpstate_gauge_add(nc, ts->state, -1);
+		tcpstate_gauge_add(nc, ts, ts->state, -1);
 		tcpstate_table_remove(ts);
 		goto out_unlock;
 	}
@@ -417,13 +421,13 @@ apply:
 		dwell = now - ts->entered_ns;
 		tcpstate_count_transition(ev, nc, ts, old, new, dwell, dwell_known, now);
 		tcpstate_sock_push_history(ts, old, new, now);
-		tcpstate_gauge_add(nc, ts->state, -1);
-		tcpstate_gauge_add(nc, new, 1);
+		tcpstate_gauge_add(nc, ts, ts->state, -1);
 		ts->state = new;
 		ts->entered_ns = now;
+		tcpstate_gauge_add(nc, ts, new, 1);
 	}
 	if (ev->type == TCPSTATE_EV_EXIT) {
-		tcpstate_gauge_add(nc, new, -1);
+		tcpstate_gauge_add(nc, ts, new, -1);
 		tcpstate_table_remove(ts);
 	}
 

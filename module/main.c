@@ -40,6 +40,7 @@
 #include <tcpstate/log.h>
 #include <tcpstate/listeners.h>
 #include <tcpstate/netns.h>
+#include <tcpstate/limits.h>
 
 struct tcpstate_log tcpstate_log;
 
@@ -75,9 +76,12 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_sysfs_init();
 	if (ret)
 		goto out_uninit_netns;
-	ret = tcpstate_hooks_init();
+	ret = tcpstate_limits_init(tcpstate_sysfs_kobject(), tcpstate_debugfs_root());
 	if (ret)
 		goto out_uninit_sysfs;
+	ret = tcpstate_hooks_init();
+	if (ret)
+		goto out_uninit_limits;
 	/* After the hooks: a socket born during the walk is seen by one or both. */
 	tcpstate_adopt_existing();
 
@@ -85,6 +89,8 @@ static int __init tcpstate_init(void)
 		TCPSTATE_VERSION, tcpstate_table_count());
 	return 0;
 
+out_uninit_limits:
+	tcpstate_limits_uninit();
 out_uninit_sysfs:
 	tcpstate_sysfs_uninit();
 out_uninit_netns:
@@ -107,6 +113,7 @@ static void __exit tcpstate_exit(void)
 {
 	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_hooks_uninit();
+	tcpstate_limits_uninit();
 	tcpstate_sysfs_uninit();
 	tcpstate_netns_uninit();
 	/* Wake readers blocked in events: debugfs removal waits for them. */

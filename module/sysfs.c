@@ -126,6 +126,12 @@ int tcpstate_sysfs_init(void)
 	return ret;
 }
 
+/* The parent of limits/ (limits_sysfs.c). */
+struct kobject *tcpstate_sysfs_kobject(void)
+{
+	return tcpstate_kobj;
+}
+
 void tcpstate_sysfs_uninit(void)
 {
 	sysfs_remove_group(tcpstate_kobj, &tcpstate_attr_group);

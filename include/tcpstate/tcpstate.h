@@ -67,7 +67,9 @@ void tcpstate_debugfs_uninit(void);
 struct dentry *tcpstate_debugfs_root(void);
 
 /* sysfs.c */
+struct kobject;
 int tcpstate_sysfs_init(void);
 void tcpstate_sysfs_uninit(void);
+struct kobject *tcpstate_sysfs_kobject(void);
 
 #endif /* _TCPSTATE_TCPSTATE_H */

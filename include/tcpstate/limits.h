@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Limits: objects an operator creates at run time under
+ * /sys/kernel/tcpstate/limits/ (Documentation/ABI/testing/
+ * sysfs-kernel-tcpstate), each counting the sockets of one scope in one
+ * state and acting on that count:
+ *
+ *   syn_cap    SYN_RECV   SYNs dropped in netfilter (module/syncap.c)
+ *   tw_budget  TIME_WAIT  oldest TIME_WAIT killed (module/twbudget.c)
+ *   alert      any        a log line, a counter, sysfs_notify() (limits.c)
+ *
+ * module/limits.c owns the registry: parsing keys, creating and removing
+ * objects, keeping their counts from the engine's gauge moves, and the
+ * debugfs limits file. module/limits_sysfs.c owns the sysfs side.
+ *
+ * Lifetime: objects are found by the engine and the netfilter hook under
+ * RCU, and by everything else under tcpstate_limits_mutex. Removal
+ * unlinks under the mutex, waits a grace period, then drops the kobject;
+ * attribute stores never take the mutex except to re-count, and removal
+ * calls kobject_del() without it, so neither waits for the other.
+ */
+#ifndef _TCPSTATE_LIMITS_H
+#define _TCPSTATE_LIMITS_H
+
+#include <linux/atomic.h>
+#include <linux/in6.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+
+struct tcpstate_sock;
+struct kernfs_node;
+
+enum tcpstate_limit_type {
+	TCPSTATE_LIMIT_SYN_CAP,
+	TCPSTATE_LIMIT_TW_BUDGET,
+	TCPSTATE_LIMIT_ALERT,
+	TCPSTATE_LIMIT_NR_TYPES
+};
+
+/* Selectors of a scope; none at all is the global scope. */
+#define TCPSTATE_SCOPE_STATE	BIT(0)	/* alerts: the state is part of the key */
+#define TCPSTATE_SCOPE_NETNS	BIT(1)
+#define TCPSTATE_SCOPE_PORT	BIT(2)
+#define TCPSTATE_SCOPE_REMOTE	BIT(3)
+
+/* Longest key: state, netns, and a bracketed IPv6 remote with its port. */
+#define TCPSTATE_LIMIT_KEY_MAX	96
+
+/* A parsed key: what a limit object covers. */
+struct tcpstate_scope {
+	struct in6_addr raddr;	/* REMOTE: IPv4 in s6_addr32[0], rest zero */
+	u32 netns_ino;		/* NETNS */
+	u16 port;		/* PORT: local port, host order */
+	u16 rport;		/* REMOTE: host order */
+	u8 selectors;		/* TCPSTATE_SCOPE_* */
+	u8 family;		/* REMOTE: AF_INET or AF_INET6 */
+	u8 state;		/* STATE */
+};
+
+/* A source prefix: the address masked to the cap's length. */
+struct tcpstate_prefix_key {
+	struct in6_addr addr;	/* IPv4 in s6_addr32[0], rest zero */
+	u8 family;
+	u8 len;
+	u8 pad[2];		/* zero: the key is compared as bytes */
+};
+
+/* Per source prefix of a syn_cap: its SYN_RECV sockets and drops. */
+struct tcpstate_syn_prefix {
+	struct rhash_head node;
+	struct tcpstate_prefix_key key;
+	atomic_t count;
+	atomic_t high;
+	atomic64_t drops;
+	struct rcu_head rcu;
+};
+
+struct tcpstate_syn_prefixes {
+	struct rhashtable table;
+	atomic_t nr;
+	struct rcu_head rcu;
+};
+
+struct tcpstate_tw_chunk;
+
+struct tcpstate_limit {
+	struct list_head state_node;	/* tcpstate_limits_by_state[state], RCU */
+	struct list_head type_node;	/* tcpstate_limits_by_type[type], mutex */
+	struct hlist_node port_node;	/* syn_caps: tcpstate_syncap_hash, RCU */
+	struct kobject kobj;
+	struct tcpstate_scope scope;
+	char key[TCPSTATE_LIMIT_KEY_MAX];
+	u8 type;			/* enum tcpstate_limit_type */
+	u8 state;			/* the state counted */
+	bool dead;			/* unlinked: stores give up */
+	atomic_t count;			/* sockets of the scope in state */
+	atomic_t high;			/* high-water mark of count */
+	union {
+		struct {
+			u32 listener_max;	/* 0: none */
+			u32 prefix_max;		/* 0: none */
+			u8 prefix_len4, prefix_len6;
+			atomic64_t listener_drops;
+			atomic64_t prefix_drops;
+			spinlock_t lock;	/* prefix counts change under it */
+			struct tcpstate_syn_prefixes __rcu *prefixes;
+		} syn;
+		struct {
+			u32 budget;		/* 0: none */
+			atomic64_t evictions;
+			spinlock_t lock;	/* the FIFO */
+			/* cookies of the scope's TIME_WAIT sockets, oldest first */
+			struct list_head chunks;
+			unsigned int head, tail;	/* in first and last chunk */
+			unsigned int queued;
+		} tw;
+		struct {
+			u32 threshold;		/* 0: off */
+			u32 hysteresis;
+			atomic_t armed;
+			atomic64_t fired;
+			struct kernfs_node *fired_kn, *armed_kn;
+		} alert;
+	};
+};
+
+extern struct mutex tcpstate_limits_mutex;
+/* Objects that exist: the engine's accounting is skipped while 0. */
+extern int tcpstate_limits_nr;
+
+/* Counters of what limits did, shown in debugfs stats. */
+enum tcpstate_limit_stat {
+	TCPSTATE_LSTAT_SYN_SEEN,		/* SYNs to a capped port */
+	TCPSTATE_LSTAT_SYN_DROPPED_LISTENER,
+	TCPSTATE_LSTAT_SYN_DROPPED_PREFIX,
+	TCPSTATE_LSTAT_PREFIX_UNTRACKED,	/* no memory, or too many prefixes */
+	TCPSTATE_LSTAT_TW_EVICTED,
+	TCPSTATE_LSTAT_TW_EVICT_FAILED,		/* gone, or still there after the kill */
+	TCPSTATE_LSTAT_TW_UNQUEUED,		/* no memory for the FIFO: not evictable */
+	TCPSTATE_LSTAT_TW_EVICT_NS,		/* time the worker spent evicting */
+	TCPSTATE_LSTAT_ALERTS_FIRED,
+	TCPSTATE_LSTAT_NR
+};
+
+void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat);
+void tcpstate_limits_stat_add(enum tcpstate_limit_stat stat, u64 delta);
+u64 tcpstate_limits_stat_read(enum tcpstate_limit_stat stat);
+const char *tcpstate_limits_stat_name(enum tcpstate_limit_stat stat);
+
+/* scope.c */
+bool tcpstate_scope_fits(enum tcpstate_limit_type type, const struct tcpstate_scope *scope);
+
+/* limits.c */
+int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root);
+void tcpstate_limits_uninit(void);
+int tcpstate_limit_parse_key(const char *buf, struct tcpstate_scope *scope,
+			     char *canonical, size_t size);
+int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf);
+int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf);
+bool tcpstate_scope_match(const struct tcpstate_scope *scope,
+			  const struct tcpstate_sock *ts);
+void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta);
+void tcpstate_sock_remote(const struct tcpstate_sock *ts, struct in6_addr *addr, u8 *family);
+void tcpstate_alert_check(struct tcpstate_limit *l, int count);
+void tcpstate_limit_release(struct kobject *kobj);
+void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
+			       void (*fn)(struct tcpstate_limit *l));
+struct seq_file;
+void tcpstate_limit_show_row(struct seq_file *s, const char *type, const char *key,
+			     int state, int count, int high, u32 limit, u64 drops,
+			     u64 evictions, u64 fired);
+
+/*
+ * The engine moved ts into (+1) or out of (-1) state. Called with the
+ * entry's lock held and interrupts off, wherever a gauge moves.
+ */
+static inline void tcpstate_limits_account(const struct tcpstate_sock *ts,
+					   int state, int delta)
+{
+	if (READ_ONCE(tcpstate_limits_nr))
+		__tcpstate_limits_account(ts, state, delta);
+}
+
+/* limits_sysfs.c */
+int tcpstate_limits_sysfs_init(struct kobject *parent);
+void tcpstate_limits_sysfs_remove_controls(void);
+void tcpstate_limits_sysfs_uninit(void);
+void tcpstate_limit_kobject_release(struct tcpstate_limit *l);
+int tcpstate_limit_kobject_add(struct tcpstate_limit *l);
+extern const struct kobj_type tcpstate_limit_ktypes[TCPSTATE_LIMIT_NR_TYPES];
+
+/* syncap.c */
+int tcpstate_syncap_init(void);
+void tcpstate_syncap_uninit(void);
+int tcpstate_syncap_create(struct tcpstate_limit *l);
+void tcpstate_syncap_publish(struct tcpstate_limit *l);
+void tcpstate_syncap_unpublish(struct tcpstate_limit *l);
+void tcpstate_syncap_destroy(struct tcpstate_limit *l);
+void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts,
+			     int delta);
+int tcpstate_syncap_recount(struct tcpstate_limit *l);
+void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l);
+
+/* twbudget.c */
+int tcpstate_twbudget_init(void);
+void tcpstate_twbudget_uninit(void);
+int tcpstate_twbudget_create(struct tcpstate_limit *l);
+void tcpstate_twbudget_destroy(struct tcpstate_limit *l);
+void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts,
+			       int delta);
+void tcpstate_twbudget_kick(void);
+
+#endif /* _TCPSTATE_LIMITS_H */

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The limits registry: keys, objects, their counts, alerts, and debugfs
+ * limits. What a syn_cap or tw_budget does with its count lives in
+ * syncap.c and twbudget.c; the sysfs side in limits_sysfs.c.
+ *
+ * Counting. An object counts the sockets of its scope in its state. The
+ * engine calls tcpstate_limits_account() wherever a gauge moves, under
+ * the socket's entry lock, so an object's count moves with the gauges and
+ * is exact for every socket the table tracks. An object created while
+ * sockets exist starts from a walk of the socket table; a socket that
+ * changes state during that walk may be counted one off (the walk and
+ * the engine do not share a lock), which the README states.
+ */
+#include <linux/debugfs.h>
+#include <linux/inet.h>
+#include <linux/kernfs.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/ipv6.h>
+#include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/limits.h>
+
+DEFINE_MUTEX(tcpstate_limits_mutex);
+int tcpstate_limits_nr;
+
+/* RCU lists for the engine; the type lists are for configuration. */
+static struct list_head tcpstate_limits_by_state[TCPSTATE_NR_STATES];
+static struct list_head tcpstate_limits_by_type[TCPSTATE_LIMIT_NR_TYPES];
+
+static const char *const tcpstate_limit_type_names[TCPSTATE_LIMIT_NR_TYPES] = {
+	[TCPSTATE_LIMIT_SYN_CAP]	= "syn_cap",
+	[TCPSTATE_LIMIT_TW_BUDGET]	= "tw_budget",
+	[TCPSTATE_LIMIT_ALERT]		= "alert",
+};
+
+/* --- health counters ----------------------------------------------------- */
+
+struct tcpstate_limits_pcpu {
+	u64 stat[TCPSTATE_LSTAT_NR];
+};
+
+static struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
+
+static const char *const tcpstate_limits_stat_names[TCPSTATE_LSTAT_NR] = {
+	[TCPSTATE_LSTAT_SYN_SEEN]		= "syn_seen",
+	[TCPSTATE_LSTAT_SYN_DROPPED_LISTENER]	= "syn_dropped_listener",
+	[TCPSTATE_LSTAT_SYN_DROPPED_PREFIX]	= "syn_dropped_prefix",
+	[TCPSTATE_LSTAT_PREFIX_UNTRACKED]	= "syn_prefix_untracked",
+	[TCPSTATE_LSTAT_TW_EVICTED]		= "tw_evicted",
+	[TCPSTATE_LSTAT_TW_EVICT_FAILED]	= "tw_evict_failed",
+	[TCPSTATE_LSTAT_TW_UNQUEUED]		= "tw_unqueued",
+	[TCPSTATE_LSTAT_TW_EVICT_NS]		= "tw_evict_ns",
+	[TCPSTATE_LSTAT_ALERTS_FIRED]		= "alerts_fired",
+};
+
+void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat)
+{
+	this_cpu_inc(tcpstate_limits_pcpu->stat[stat]);
+}
+
+void tcpstate_limits_stat_add(enum tcpstate_limit_stat stat, u64 delta)
+{
+	this_cpu_add(tcpstate_limits_pcpu->stat[stat], delta);
+}
+
+u64 tcpstate_limits_stat_read(enum tcpstate_limit_stat stat)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(tcpstate_limits_pcpu, cpu)->stat[stat]);
+	return sum;
+}
+
+const char *tcpstate_limits_stat_name(enum tcpstate_limit_stat stat)
+{
+	return tcpstate_limits_stat_names[stat];
+}
+
+/* --- alerts -------------------------------------------------------------- */
+
+static void tcpstate_alert_fire(struct tcpstate_limit *l, int count)
+{
+	atomic64_inc(&l->alert.fired);
+	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_ALERTS_FIRED);
+	pr_warn_ratelimited("alert %s: %d sockets in %s, threshold %u\n", l->key, count,
+			    tcpstate_state_name(l->state), READ_ONCE(l->alert.threshold));
+	/* kernfs_notify() may be called from any context; sysfs_notify() may not. */
+	if (l->alert.fired_kn)
+		kernfs_notify(l->alert.fired_kn);
+	if (l->alert.armed_kn)
+		kernfs_notify(l->alert.armed_kn);
+}
+
+/*
+ * Fires on the move that makes count reach the threshold; re-arms once it
+ * has fallen to threshold - hysteresis. The armed flag makes each crossing
+ * fire exactly once however many CPUs move the count at the same time.
+ */
+void tcpstate_alert_check(struct tcpstate_limit *l, int count)
+{
+	u32 threshold = READ_ONCE(l->alert.threshold);
+	u32 hysteresis = READ_ONCE(l->alert.hysteresis);
+	u32 rearm = threshold > hysteresis ? threshold - hysteresis : 0;
+
+	if (!threshold)
+		return;
+	if (count >= (int)threshold) {
+		if (atomic_cmpxchg(&l->alert.armed, 1, 0) == 1)
+			tcpstate_alert_fire(l, count);
+	} else if (count <= (int)rearm && atomic_cmpxchg(&l->alert.armed, 0, 1) == 0) {
+		if (l->alert.armed_kn)
+			kernfs_notify(l->alert.armed_kn);
+	}
+}
+
+/* --- accounting ---------------------------------------------------------- */
+
+static void tcpstate_limit_count(struct tcpstate_limit *l, int delta, int *count)
+{
+	int c = atomic_add_return(delta, &l->count);
+	int high = atomic_read(&l->high);
+
+	while (c > high) {
+		int seen = atomic_cmpxchg(&l->high, high, c);
+
+		if (seen == high)
+			break;
+		high = seen;
+	}
+	*count = c;
+}
+
+void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+{
+	struct tcpstate_limit *l;
+	int count;
+
+	if (state <= 0 || state >= TCPSTATE_NR_STATES)
+		return;
+	list_for_each_entry_rcu(l, &tcpstate_limits_by_state[state], state_node) {
+		if (!tcpstate_scope_match(&l->scope, ts))
+			continue;
+		tcpstate_limit_count(l, delta, &count);
+		switch (l->type) {
+		case TCPSTATE_LIMIT_SYN_CAP:
+			tcpstate_syncap_account(l, ts, delta);
+			break;
+		case TCPSTATE_LIMIT_TW_BUDGET:
+			tcpstate_twbudget_account(l, ts, delta);
+			break;
+		case TCPSTATE_LIMIT_ALERT:
+			tcpstate_alert_check(l, count);
+			break;
+		}
+	}
+}
+
+/* The starting count of a new object: sockets already in its state and scope. */
+static void tcpstate_limit_populate_one(struct tcpstate_sock *ts, void *arg)
+{
+	struct tcpstate_limit *l = arg;
+	int count;
+
+	if (READ_ONCE(ts->state) != l->state || !tcpstate_scope_match(&l->scope, ts))
+		return;
+	tcpstate_limit_count(l, 1, &count);
+	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
+		tcpstate_syncap_account(l, ts, 1);
+}
+
+/* --- objects ------------------------------------------------------------- */
+
+static struct tcpstate_limit *tcpstate_limit_find(enum tcpstate_limit_type type,
+						  const struct tcpstate_scope *scope)
+{
+	struct tcpstate_limit *l;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
+		if (!memcmp(&l->scope, scope, sizeof(*scope)))
+			return l;
+	return NULL;
+}
+
+/* kobject release: the last reference is gone, and so is every reader. */
+void tcpstate_limit_release(struct kobject *kobj)
+{
+	struct tcpstate_limit *l = container_of(kobj, struct tcpstate_limit, kobj);
+
+	tcpstate_limit_kobject_release(l);
+	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
+		tcpstate_syncap_destroy(l);
+	else if (l->type == TCPSTATE_LIMIT_TW_BUDGET)
+		tcpstate_twbudget_destroy(l);
+	kfree(l);
+}
+
+int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
+{
+	struct tcpstate_scope scope;
+	struct tcpstate_limit *l;
+	char key[TCPSTATE_LIMIT_KEY_MAX];
+	int ret;
+
+	ret = tcpstate_limit_parse_key(buf, &scope, key, sizeof(key));
+	if (ret)
+		return ret;
+	if (!tcpstate_scope_fits(type, &scope))
+		return -EINVAL;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	l->type = type;
+	l->scope = scope;
+	strscpy(l->key, key, sizeof(l->key));
+	INIT_LIST_HEAD(&l->state_node);
+	INIT_LIST_HEAD(&l->type_node);
+	switch (type) {
+	case TCPSTATE_LIMIT_SYN_CAP:
+		l->state = TCPSTATE_SYN_RECV;
+		ret = tcpstate_syncap_create(l);
+		break;
+	case TCPSTATE_LIMIT_TW_BUDGET:
+		l->state = TCPSTATE_TIME_WAIT;
+		ret = tcpstate_twbudget_create(l);
+		break;
+	default:
+		l->state = scope.state;
+		l->alert.hysteresis = 1;
+		atomic_set(&l->alert.armed, 1);
+		break;
+	}
+	if (ret) {
+		kfree(l);
+		return ret;
+	}
+	kobject_init(&l->kobj, &tcpstate_limit_ktypes[type]);
+
+	mutex_lock(&tcpstate_limits_mutex);
+	if (tcpstate_limit_find(type, &scope)) {
+		ret = -EEXIST;
+		goto out_put;
+	}
+	ret = tcpstate_limit_kobject_add(l);
+	if (ret)
+		goto out_put;
+	/* A tw_budget queued its sockets in create: they need an order. */
+	if (type != TCPSTATE_LIMIT_TW_BUDGET)
+		tcpstate_table_for_each(tcpstate_limit_populate_one, l);
+	list_add_tail_rcu(&l->state_node, &tcpstate_limits_by_state[l->state]);
+	list_add_tail(&l->type_node, &tcpstate_limits_by_type[type]);
+	if (type == TCPSTATE_LIMIT_SYN_CAP)
+		tcpstate_syncap_publish(l);
+	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr + 1);
+	mutex_unlock(&tcpstate_limits_mutex);
+	return 0;
+
+out_put:
+	mutex_unlock(&tcpstate_limits_mutex);
+	kobject_put(&l->kobj);	/* releases: destroy and free */
+	return ret;
+}
+
+/* Unlinks l; the caller waits a grace period and drops the kobject. */
+static void tcpstate_limit_unlink(struct tcpstate_limit *l)
+{
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	WRITE_ONCE(l->dead, true);
+	list_del_rcu(&l->state_node);
+	list_del(&l->type_node);
+	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
+		tcpstate_syncap_unpublish(l);
+	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr - 1);
+}
+
+static void tcpstate_limit_put_unlinked(struct tcpstate_limit *l)
+{
+	/* Without the mutex: a store running in l's directory may want it. */
+	kobject_del(&l->kobj);
+	kobject_put(&l->kobj);
+}
+
+int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
+{
+	struct tcpstate_scope scope;
+	struct tcpstate_limit *l;
+	char key[TCPSTATE_LIMIT_KEY_MAX];
+	int ret;
+
+	ret = tcpstate_limit_parse_key(buf, &scope, key, sizeof(key));
+	if (ret)
+		return ret;
+	mutex_lock(&tcpstate_limits_mutex);
+	l = tcpstate_limit_find(type, &scope);
+	if (l)
+		tcpstate_limit_unlink(l);
+	mutex_unlock(&tcpstate_limits_mutex);
+	if (!l)
+		return -ENOENT;
+	synchronize_rcu();	/* no engine or netfilter reader still holds l */
+	tcpstate_limit_put_unlinked(l);
+	return 0;
+}
+
+/* --- debugfs limits ------------------------------------------------------ */
+
+void tcpstate_limit_show_row(struct seq_file *s, const char *type, const char *key,
+			     int state, int count, int high, u32 limit, u64 drops,
+			     u64 evictions, u64 fired)
+{
+	seq_printf(s, "%s %s %s %d %d %u %llu %llu %llu\n", type, key,
+		   tcpstate_state_name(state), max(count, 0), high, limit, drops,
+		   evictions, fired);
+}
+
+static int limits_show(struct seq_file *s, void *unused)
+{
+	struct tcpstate_limit *l;
+	int type;
+
+	seq_puts(s, "TYPE KEY STATE COUNT HIGH LIMIT DROPS EVICTIONS FIRED\n");
+	mutex_lock(&tcpstate_limits_mutex);
+	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
+		list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node) {
+			int count = atomic_read(&l->count), high = atomic_read(&l->high);
+
+			switch (type) {
+			case TCPSTATE_LIMIT_SYN_CAP:
+				tcpstate_limit_show_row(s, tcpstate_limit_type_names[type], l->key,
+							l->state, count, high,
+							READ_ONCE(l->syn.listener_max),
+							atomic64_read(&l->syn.listener_drops) +
+							atomic64_read(&l->syn.prefix_drops), 0, 0);
+				tcpstate_syncap_show(s, l);
+				break;
+			case TCPSTATE_LIMIT_TW_BUDGET:
+				tcpstate_limit_show_row(s, tcpstate_limit_type_names[type], l->key,
+							l->state, count, high,
+							READ_ONCE(l->tw.budget), 0,
+							atomic64_read(&l->tw.evictions), 0);
+				break;
+			default:
+				tcpstate_limit_show_row(s, tcpstate_limit_type_names[type], l->key,
+							l->state, count, high,
+							READ_ONCE(l->alert.threshold), 0, 0,
+							atomic64_read(&l->alert.fired));
+				break;
+			}
+		}
+	}
+	mutex_unlock(&tcpstate_limits_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(limits);
+
+/* Runs a fn over every object of a type, under the mutex: the TW worker. */
+void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
+			       void (*fn)(struct tcpstate_limit *l))
+{
+	struct tcpstate_limit *l;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
+		fn(l);
+}
+
+/* --- init ---------------------------------------------------------------- */
+
+static void tcpstate_limits_remove_all(void)
+{
+	struct tcpstate_limit *l;
+	LIST_HEAD(gone);
+	int type;
+
+	mutex_lock(&tcpstate_limits_mutex);
+	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
+		while ((l = list_first_entry_or_null(&tcpstate_limits_by_type[type],
+						     struct tcpstate_limit, type_node))) {
+			tcpstate_limit_unlink(l);
+			list_add_tail(&l->type_node, &gone);
+		}
+	}
+	mutex_unlock(&tcpstate_limits_mutex);
+	synchronize_rcu();
+	while ((l = list_first_entry_or_null(&gone, struct tcpstate_limit, type_node))) {
+		list_del(&l->type_node);
+		tcpstate_limit_put_unlinked(l);
+	}
+}
+
+static unsigned int tw_budget;
+module_param(tw_budget, uint, 0444);
+MODULE_PARM_DESC(tw_budget, "global TIME_WAIT budget created at load (0: none)");
+
+int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
+{
+	int i, ret;
+
+	for (i = 0; i < TCPSTATE_NR_STATES; i++)
+		INIT_LIST_HEAD(&tcpstate_limits_by_state[i]);
+	for (i = 0; i < TCPSTATE_LIMIT_NR_TYPES; i++)
+		INIT_LIST_HEAD(&tcpstate_limits_by_type[i]);
+	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
+	if (!tcpstate_limits_pcpu)
+		return -ENOMEM;
+	ret = tcpstate_twbudget_init();
+	if (ret)
+		goto out_free;
+	ret = tcpstate_syncap_init();
+	if (ret)
+		goto out_twbudget;
+	ret = tcpstate_limits_sysfs_init(parent);
+	if (ret)
+		goto out_syncap;
+	debugfs_create_file("limits", 0400, debugfs_root, NULL, &limits_fops);
+
+	if (tw_budget) {
+		struct tcpstate_limit *l;
+
+		ret = tcpstate_limit_add(TCPSTATE_LIMIT_TW_BUDGET, "global");
+		if (ret) {
+			pr_err("cannot create the global TIME_WAIT budget: %d\n", ret);
+			goto out_sysfs;
+		}
+		l = list_first_entry(&tcpstate_limits_by_type[TCPSTATE_LIMIT_TW_BUDGET],
+				     struct tcpstate_limit, type_node);
+		WRITE_ONCE(l->tw.budget, tw_budget);
+	}
+	return 0;
+
+out_sysfs:
+	tcpstate_limits_sysfs_uninit();
+out_syncap:
+	tcpstate_syncap_uninit();
+out_twbudget:
+	tcpstate_twbudget_uninit();
+out_free:
+	free_percpu(tcpstate_limits_pcpu);
+	return ret;
+}
+
+/* After the hooks are gone: nothing counts any more. */
+void tcpstate_limits_uninit(void)
+{
+	/* The netfilter hooks first: they read the caps. */
+	tcpstate_syncap_uninit();
+	tcpstate_limits_sysfs_remove_controls();
+	tcpstate_limits_remove_all();
+	tcpstate_twbudget_uninit();
+	tcpstate_limits_sysfs_uninit();
+	free_percpu(tcpstate_limits_pcpu);
+}

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SYN_RECV caps: netfilter hooks that drop a SYN to a capped listener.
+ *
+ * One pair of hooks (IPv4, IPv6) per network namespace, at LOCAL_IN just
+ * after the filter table (NF_IP_PRI_FILTER + 10), so what the firewall
+ * drops never counts against a cap. For a segment with SYN set and ACK
+ * and RST clear to a port that has a cap:
+ *
+ *   listener_max  the listener the kernel will pick (same lookup, same
+ *                 reuseport hash) already holds that many request socks
+ *                 (inet_csk_reqsk_queue_len()): NF_DROP
+ *   prefix_max    the source's prefix already has that many SYN_RECV
+ *                 sockets toward the port, as the module counts them
+ *                 from the engine's gauge moves: NF_DROP
+ *
+ * Everything else passes untouched. The hook takes no lock: the caps and
+ * the prefix counts are read under RCU; it allocates nothing and costs
+ * one hash lookup per cap on the port. The counts it compares are read
+ * before the SYN creates its request sock, so SYNs to one listener
+ * handled at the same moment on N CPUs can overshoot a cap by N - 1.
+ *
+ * Prefix counts: each cap keeps an rhashtable of its source prefixes,
+ * changed under the cap's lock by the engine (request sock queued or
+ * gone) and looked up locklessly here. Entries go when their count falls
+ * to zero, and a cap holds at most TCPSTATE_SYN_PREFIXES_MAX of them, so a
+ * flood from random sources costs bounded memory; SYN_RECV sockets of
+ * prefixes beyond that are not counted (stats syn_prefix_untracked).
+ */
+#include <linux/hash.h>
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/rhashtable.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/route.h>
+#include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/limits.h>
+
+#define TCPSTATE_SYN_PREFIXES_MAX	65536
+#define TCPSTATE_SYNCAP_HASH_BITS	8
+
+/* Caps by port, for the hook: RCU readers, writers hold tcpstate_limits_mutex. */
+static struct hlist_head tcpstate_syncap_hash[1 << TCPSTATE_SYNCAP_HASH_BITS];
+static int tcpstate_syncaps_nr;
+
+static unsigned int syn_prefix_len4 = 24;
+module_param(syn_prefix_len4, uint, 0444);
+MODULE_PARM_DESC(syn_prefix_len4, "prefix_len4 of new syn_caps (8..32, default 24)");
+static unsigned int syn_prefix_len6 = 64;
+module_param(syn_prefix_len6, uint, 0444);
+MODULE_PARM_DESC(syn_prefix_len6, "prefix_len6 of new syn_caps (32..128, default 64)");
+
+static const struct rhashtable_params tcpstate_prefix_params = {
+	.key_len = sizeof(struct tcpstate_prefix_key),
+	.key_offset = offsetof(struct tcpstate_syn_prefix, key),
+	.head_offset = offsetof(struct tcpstate_syn_prefix, node),
+	.automatic_shrinking = true,
+};
+
+/* A SYN as the hook sees it. */
+struct tcpstate_syn {
+	struct in6_addr saddr, daddr;	/* IPv4 in s6_addr32[0] */
+	u16 sport, dport;		/* host order */
+	int dif, sdif;
+	u8 family;
+};
+
+static struct hlist_head *tcpstate_syncap_bucket(u16 port)
+{
+	return &tcpstate_syncap_hash[hash_32(port, TCPSTATE_SYNCAP_HASH_BITS)];
+}
+
+static void tcpstate_prefix_key_make(struct tcpstate_prefix_key *key, const struct in6_addr *addr,
+				     u8 family, const struct tcpstate_limit *l)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = family;
+	if (family == AF_INET) {
+		key->len = READ_ONCE(l->syn.prefix_len4);
+		key->addr.s6_addr32[0] = addr->s6_addr32[0] & inet_make_mask(key->len);
+	} else {
+		key->len = READ_ONCE(l->syn.prefix_len6);
+		ipv6_addr_prefix(&key->addr, addr, key->len);
+	}
+}
+
+/* --- the hook ------------------------------------------------------------ */
+
+static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpstate_syn *syn)
+{
+	struct inet_hashinfo *hashinfo = net->ipv4.tcp_death_row.hashinfo;
+
+	/* No skb: reuseport then picks by hash, as it does without a BPF program. */
+	if (syn->family == AF_INET)
+		return __inet_lookup_listener(net, hashinfo, NULL, 0,
+					      syn->saddr.s6_addr32[0], htons(syn->sport),
+					      syn->daddr.s6_addr32[0], syn->dport,
+					      syn->dif, syn->sdif);
+#if IS_ENABLED(CONFIG_IPV6)
+	return inet6_lookup_listener(net, hashinfo, NULL, 0, &syn->saddr, htons(syn->sport),
+				     &syn->daddr, syn->dport, syn->dif, syn->sdif);
+#else
+	return NULL;
+#endif
+}
+
+/* Whether cap l refuses syn; counts the drop. RCU. */
+static bool tcpstate_syncap_refuses(struct tcpstate_limit *l, struct net *net,
+				    const struct tcpstate_syn *syn)
+{
+	u32 listener_max = READ_ONCE(l->syn.listener_max);
+	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
+
+	if (listener_max) {
+		struct sock *listener = tcpstate_syncap_listener(net, syn);
+
+		if (listener && inet_csk_reqsk_queue_len(listener) >= listener_max) {
+			atomic64_inc(&l->syn.listener_drops);
+			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_LISTENER);
+			return true;
+		}
+	}
+	if (prefix_max) {
+		struct tcpstate_syn_prefixes *prefixes = rcu_dereference(l->syn.prefixes);
+		struct tcpstate_syn_prefix *prefix;
+		struct tcpstate_prefix_key key;
+
+		tcpstate_prefix_key_make(&key, &syn->saddr, syn->family, l);
+		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
+		if (prefix && atomic_read(&prefix->count) >= prefix_max) {
+			atomic64_inc(&prefix->drops);
+			atomic64_inc(&l->syn.prefix_drops);
+			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_PREFIX);
+			return true;
+		}
+	}
+	return false;
+}
+
+static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
+{
+	struct tcpstate_limit *l;
+	bool seen = false;
+	unsigned int verdict = NF_ACCEPT;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(l, tcpstate_syncap_bucket(syn->dport), port_node) {
+		if (l->scope.port != syn->dport ||
+		    ((l->scope.selectors & TCPSTATE_SCOPE_NETNS) &&
+		     l->scope.netns_ino != net->ns.inum))
+			continue;
+		seen = true;
+		if (tcpstate_syncap_refuses(l, net, syn)) {
+			verdict = NF_DROP;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (seen)
+		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_SEEN);
+	return verdict;
+}
+
+static bool tcpstate_is_syn(const struct tcphdr *th)
+{
+	return th && th->syn && !th->ack && !th->rst;
+}
+
+static unsigned int tcpstate_syncap_ipv4(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state)
+{
+	const struct iphdr *iph;
+	const struct tcphdr *th;
+	struct tcphdr th_buf;
+	struct tcpstate_syn syn = { .family = AF_INET };
+
+	if (!READ_ONCE(tcpstate_syncaps_nr))
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		return NF_ACCEPT;
+	th = skb_header_pointer(skb, skb_network_offset(skb) + ip_hdrlen(skb),
+				sizeof(th_buf), &th_buf);
+	if (!tcpstate_is_syn(th))
+		return NF_ACCEPT;
+	syn.saddr.s6_addr32[0] = iph->saddr;
+	syn.daddr.s6_addr32[0] = iph->daddr;
+	syn.sport = ntohs(th->source);
+	syn.dport = ntohs(th->dest);
+	syn.dif = inet_iif(skb);
+	syn.sdif = inet_sdif(skb);
+	return tcpstate_syncap_judge(state->net, &syn);
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static unsigned int tcpstate_syncap_ipv6(void *priv, struct sk_buff *skb,
+					 const struct nf_hook_state *state)
+{
+	const struct ipv6hdr *ip6h;
+	const struct tcphdr *th;
+	struct tcphdr th_buf;
+	struct tcpstate_syn syn = { .family = AF_INET6 };
+	unsigned short fragoff = 0;
+	int thoff = 0;
+
+	if (!READ_ONCE(tcpstate_syncaps_nr))
+		return NF_ACCEPT;
+	if (ipv6_find_hdr(skb, &thoff, IPPROTO_TCP, &fragoff, NULL) != IPPROTO_TCP || fragoff)
+		return NF_ACCEPT;
+	th = skb_header_pointer(skb, thoff, sizeof(th_buf), &th_buf);
+	if (!tcpstate_is_syn(th))
+		return NF_ACCEPT;
+	ip6h = ipv6_hdr(skb);
+	syn.saddr = ip6h->saddr;
+	syn.daddr = ip6h->daddr;
+	syn.sport = ntohs(th->source);
+	syn.dport = ntohs(th->dest);
+	syn.dif = inet6_iif(skb);
+	syn.sdif = inet6_sdif(skb);
+	return tcpstate_syncap_judge(state->net, &syn);
+}
+#endif /* CONFIG_IPV6 */
+
+static const struct nf_hook_ops tcpstate_syncap_ops[] = {
+	{
+		.hook		= tcpstate_syncap_ipv4,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_FILTER + 10,
+	},
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		.hook		= tcpstate_syncap_ipv6,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_FILTER + 10,
+	},
+#endif
+};
+
+struct tcpstate_syncap_net {
+	bool registered;
+};
+
+static unsigned int tcpstate_syncap_net_id __read_mostly;
+
+/* A namespace must not fail to come up because of us: it goes uncapped. */
+static int __net_init tcpstate_syncap_net_init(struct net *net)
+{
+	struct tcpstate_syncap_net *sn = net_generic(net, tcpstate_syncap_net_id);
+	int ret;
+
+	ret = nf_register_net_hooks(net, tcpstate_syncap_ops, ARRAY_SIZE(tcpstate_syncap_ops));
+	if (ret)
+		pr_warn_ratelimited("netns %u: no SYN caps, hooks not registered: %d\n",
+				    net->ns.inum, ret);
+	sn->registered = !ret;
+	return 0;
+}
+
+static void __net_exit tcpstate_syncap_net_exit(struct net *net)
+{
+	struct tcpstate_syncap_net *sn = net_generic(net, tcpstate_syncap_net_id);
+
+	if (sn->registered)
+		nf_unregister_net_hooks(net, tcpstate_syncap_ops,
+					ARRAY_SIZE(tcpstate_syncap_ops));
+	sn->registered = false;
+}
+
+static struct pernet_operations tcpstate_syncap_net_ops = {
+	.init = tcpstate_syncap_net_init,
+	.exit = tcpstate_syncap_net_exit,
+	.id = &tcpstate_syncap_net_id,
+	.size = sizeof(struct tcpstate_syncap_net),
+};
+
+static bool tcpstate_syncap_registered;
+
+int tcpstate_syncap_init(void)
+{
+	int ret;
+
+	if (syn_prefix_len4 < 8 || syn_prefix_len4 > 32 ||
+	    syn_prefix_len6 < 32 || syn_prefix_len6 > 128) {
+		pr_err("syn_prefix_len4 must be 8..32 and syn_prefix_len6 32..128\n");
+		return -ERANGE;
+	}
+	ret = register_pernet_subsys(&tcpstate_syncap_net_ops);
+	if (ret)
+		pr_err("cannot register the SYN cap hooks: %d\n", ret);
+	tcpstate_syncap_registered = !ret;
+	return ret;
+}
+
+/* Unregistering the hooks waits for every packet inside them. */
+void tcpstate_syncap_uninit(void)
+{
+	if (tcpstate_syncap_registered)
+		unregister_pernet_subsys(&tcpstate_syncap_net_ops);
+	tcpstate_syncap_registered = false;
+}
+
+/* --- prefix counts ------------------------------------------------------- */
+
+static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(void)
+{
+	struct tcpstate_syn_prefixes *prefixes = kzalloc(sizeof(*prefixes), GFP_KERNEL);
+
+	if (!prefixes)
+		return NULL;
+	if (rhashtable_init(&prefixes->table, &tcpstate_prefix_params)) {
+		kfree(prefixes);
+		return NULL;
+	}
+	return prefixes;
+}
+
+static void tcpstate_prefix_free(void *ptr, void *arg)
+{
+	kfree(ptr);
+}
+
+/* Process context, no reader left. */
+static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
+{
+	if (!prefixes)
+		return;
+	rhashtable_free_and_destroy(&prefixes->table, tcpstate_prefix_free, NULL);
+	kfree(prefixes);
+}
+
+static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+				  const struct tcpstate_sock *ts, int delta)
+{
+	struct tcpstate_syn_prefix *prefix;
+	struct tcpstate_prefix_key key;
+	struct in6_addr raddr;
+	unsigned long flags;
+	u8 family;
+	int count, high;
+
+	tcpstate_sock_remote(ts, &raddr, &family);
+	tcpstate_prefix_key_make(&key, &raddr, family, l);
+	spin_lock_irqsave(&l->syn.lock, flags);
+	prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
+	if (delta < 0) {
+		if (prefix && atomic_dec_return(&prefix->count) <= 0) {
+			rhashtable_remove_fast(&prefixes->table, &prefix->node,
+					       tcpstate_prefix_params);
+			atomic_dec(&prefixes->nr);
+			kfree_rcu(prefix, rcu);
+		}
+		goto out_unlock;
+	}
+	if (!prefix) {
+		if (atomic_read(&prefixes->nr) >= TCPSTATE_SYN_PREFIXES_MAX)
+			goto untracked;
+		prefix = kzalloc(sizeof(*prefix), GFP_ATOMIC);
+		if (!prefix)
+			goto untracked;
+		prefix->key = key;
+		if (rhashtable_insert_fast(&prefixes->table, &prefix->node,
+					   tcpstate_prefix_params)) {
+			kfree(prefix);
+			goto untracked;
+		}
+		atomic_inc(&prefixes->nr);
+	}
+	count = atomic_inc_return(&prefix->count);
+	high = atomic_read(&prefix->high);
+	if (count > high)
+		atomic_set(&prefix->high, count);	/* under the cap's lock */
+	goto out_unlock;
+
+untracked:
+	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
+out_unlock:
+	spin_unlock_irqrestore(&l->syn.lock, flags);
+}
+
+/* The engine moved ts into or out of SYN_RECV within l's scope. */
+void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts, int delta)
+{
+	struct tcpstate_syn_prefixes *prefixes;
+
+	/* Without a prefix cap nothing reads the prefixes: keep none. */
+	if (delta > 0 && !READ_ONCE(l->syn.prefix_max))
+		return;
+	prefixes = rcu_dereference_check(l->syn.prefixes,
+					  lockdep_is_held(&tcpstate_limits_mutex));
+	tcpstate_prefixes_add(l, prefixes, ts, delta);
+}
+
+struct tcpstate_recount {
+	struct tcpstate_limit *cap;
+	struct tcpstate_syn_prefixes *prefixes;
+};
+
+static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
+{
+	struct tcpstate_recount *rc = arg;
+
+	if (READ_ONCE(ts->state) == TCPSTATE_SYN_RECV && tcpstate_scope_match(&rc->cap->scope, ts))
+		tcpstate_prefixes_add(rc->cap, rc->prefixes, ts, 1);
+}
+
+/*
+ * Counts the prefixes afresh from the socket table: after the prefix
+ * length changed, or a prefix cap was set where none was. Caller holds
+ * tcpstate_limits_mutex.
+ */
+int tcpstate_syncap_recount(struct tcpstate_limit *l)
+{
+	struct tcpstate_recount rc = { .cap = l };
+	struct tcpstate_syn_prefixes *old;
+	unsigned long flags;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	rc.prefixes = tcpstate_prefixes_alloc();
+	if (!rc.prefixes)
+		return -ENOMEM;
+	tcpstate_table_for_each(tcpstate_syncap_recount_one, &rc);
+	spin_lock_irqsave(&l->syn.lock, flags);
+	old = rcu_replace_pointer(l->syn.prefixes, rc.prefixes,
+				  lockdep_is_held(&tcpstate_limits_mutex));
+	spin_unlock_irqrestore(&l->syn.lock, flags);
+	synchronize_rcu();
+	tcpstate_prefixes_free(old);
+	return 0;
+}
+
+/* --- lifetime ------------------------------------------------------------ */
+
+int tcpstate_syncap_create(struct tcpstate_limit *l)
+{
+	struct tcpstate_syn_prefixes *prefixes;
+
+	l->syn.prefix_len4 = syn_prefix_len4;
+	l->syn.prefix_len6 = syn_prefix_len6;
+	spin_lock_init(&l->syn.lock);
+	prefixes = tcpstate_prefixes_alloc();
+	if (!prefixes)
+		return -ENOMEM;
+	RCU_INIT_POINTER(l->syn.prefixes, prefixes);
+	return 0;
+}
+
+void tcpstate_syncap_publish(struct tcpstate_limit *l)
+{
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	hlist_add_head_rcu(&l->port_node, tcpstate_syncap_bucket(l->scope.port));
+	WRITE_ONCE(tcpstate_syncaps_nr, tcpstate_syncaps_nr + 1);
+}
+
+void tcpstate_syncap_unpublish(struct tcpstate_limit *l)
+{
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	hlist_del_init_rcu(&l->port_node);
+	WRITE_ONCE(tcpstate_syncaps_nr, tcpstate_syncaps_nr - 1);
+}
+
+/* From the kobject release: after a grace period, in process context. */
+void tcpstate_syncap_destroy(struct tcpstate_limit *l)
+{
+	tcpstate_prefixes_free(rcu_dereference_protected(l->syn.prefixes, 1));
+	RCU_INIT_POINTER(l->syn.prefixes, NULL);
+}
+
+/* debugfs limits: one syn_prefix line per prefix that has SYN_RECV sockets. */
+void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l)
+{
+	struct tcpstate_syn_prefixes *prefixes;
+	struct tcpstate_syn_prefix *prefix;
+	struct rhashtable_iter iter;
+	char key[TCPSTATE_LIMIT_KEY_MAX + 64];
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	prefixes = rcu_dereference_protected(l->syn.prefixes,
+					     lockdep_is_held(&tcpstate_limits_mutex));
+	rhashtable_walk_enter(&prefixes->table, &iter);
+	rhashtable_walk_start(&iter);
+	while ((prefix = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(prefix))
+			continue;
+		if (prefix->key.family == AF_INET)
+			snprintf(key, sizeof(key), "%s,prefix:%pI4/%u", l->key,
+				 &prefix->key.addr.s6_addr32[0], prefix->key.len);
+		else
+			snprintf(key, sizeof(key), "%s,prefix:%pI6c/%u", l->key,
+				 &prefix->key.addr, prefix->key.len);
+		tcpstate_limit_show_row(s, "syn_prefix", key, TCPSTATE_SYN_RECV,
+					atomic_read(&prefix->count), atomic_read(&prefix->high),
+					READ_ONCE(l->syn.prefix_max),
+					atomic64_read(&prefix->drops), 0, 0);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
