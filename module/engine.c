@@ -54,6 +54,7 @@ static const char *const tcpstate_stat_names[TCPSTATE_STAT_NR] = {
 	[TCPSTATE_STAT_SUPERSEDED]	= "superseded",
 	[TCPSTATE_STAT_STATE_MISMATCH]	= "state_mismatch",
 	[TCPSTATE_STAT_ADOPTED]		= "adopted",
+	[TCPSTATE_STAT_SWEPT]		= "swept",
 };
 
 int tcpstate_counters_init(struct tcpstate_counters *c)
@@ -111,14 +112,18 @@ void tcpstate_engine_uninit(void)
 }
 
 /*
- * The cookie inet_diag reports. sock_gen_cookie() is not callable from
- * modules; sock_diag_save_cookie() generates one the same way (no
- * allocation, no sleeping) when the socket has none yet.
+ * The cookie inet_diag reports. Most events come from a socket that has
+ * one already: read it. Otherwise sock_diag_save_cookie() generates it
+ * the way sock_gen_cookie() would (not callable from modules), without
+ * allocating or sleeping.
  */
 u64 tcpstate_sock_cookie(struct sock *sk)
 {
+	u64 cookie = atomic64_read(&sk->sk_cookie);
 	u32 halves[2];
 
+	if (likely(cookie))
+		return cookie;
 	sock_diag_save_cookie(sk, halves);
 	return (u64)halves[1] << 32 | halves[0];
 }
@@ -434,6 +439,34 @@ apply:
 out_unlock:
 	spin_unlock_irqrestore(lock, flags);
 	rcu_read_unlock();
+}
+
+/*
+ * The sweep found no socket for cookie's entry, which read (state,
+ * entered_ns) when it looked: the socket ended without an event we saw.
+ * The entry goes as the end would have taken it, gauges included; no
+ * transition is counted, since none was seen. Nothing happens if the
+ * entry moved meanwhile.
+ */
+bool tcpstate_engine_forget(u64 cookie, u8 state, u64 entered_ns, const struct net *net)
+{
+	spinlock_t *lock = tcpstate_sock_lock(cookie);
+	struct tcpstate_sock *ts;
+	unsigned long flags;
+	bool forgotten = false;
+
+	rcu_read_lock();
+	spin_lock_irqsave(lock, flags);
+	ts = tcpstate_table_lookup(cookie);
+	if (ts && ts->state == state && ts->entered_ns == entered_ns) {
+		tcpstate_gauge_add(tcpstate_netns_counters_of(net), ts, state, -1);
+		tcpstate_table_remove(ts);
+		tcpstate_stat_inc(TCPSTATE_STAT_SWEPT);
+		forgotten = true;
+	}
+	spin_unlock_irqrestore(lock, flags);
+	rcu_read_unlock();
+	return forgotten;
 }
 
 s64 tcpstate_counters_gauge(const struct tcpstate_counters *c, int state)

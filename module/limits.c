@@ -19,11 +19,13 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 #include <net/ipv6.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
 
+/* Serializes configuration and the TIME_WAIT worker; see limits.h. */
 DEFINE_MUTEX(tcpstate_limits_mutex);
 int tcpstate_limits_nr;
 
@@ -176,6 +178,11 @@ static void tcpstate_limit_populate_one(struct tcpstate_sock *ts, void *arg)
 
 /* --- objects ------------------------------------------------------------- */
 
+/*
+ * The object of that type and scope, or NULL. A removed object stays on
+ * its type list, dead, until its directory is gone, so that an add of the
+ * same key waits for the name instead of colliding with it in sysfs.
+ */
 static struct tcpstate_limit *tcpstate_limit_find(enum tcpstate_limit_type type,
 						  const struct tcpstate_scope *scope)
 {
@@ -187,6 +194,10 @@ static struct tcpstate_limit *tcpstate_limit_find(enum tcpstate_limit_type type,
 			return l;
 	return NULL;
 }
+
+/* Removals whose directory is gone: what an add of a dying key waits for. */
+static atomic_t tcpstate_limits_removed = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(tcpstate_limits_removed_wq);
 
 /* kobject release: the last reference is gone, and so is every reader. */
 void tcpstate_limit_release(struct kobject *kobj)
@@ -203,8 +214,8 @@ void tcpstate_limit_release(struct kobject *kobj)
 
 int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 {
+	struct tcpstate_limit *l, *dup;
 	struct tcpstate_scope scope;
-	struct tcpstate_limit *l;
 	char key[TCPSTATE_LIMIT_KEY_MAX];
 	int ret;
 
@@ -244,7 +255,15 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	kobject_init(&l->kobj, &tcpstate_limit_ktypes[type]);
 
 	mutex_lock(&tcpstate_limits_mutex);
-	if (tcpstate_limit_find(type, &scope)) {
+	while ((dup = tcpstate_limit_find(type, &scope)) && dup->dead) {
+		int removed = atomic_read(&tcpstate_limits_removed);
+
+		mutex_unlock(&tcpstate_limits_mutex);
+		wait_event(tcpstate_limits_removed_wq,
+			   atomic_read(&tcpstate_limits_removed) != removed);
+		mutex_lock(&tcpstate_limits_mutex);
+	}
+	if (dup) {
 		ret = -EEXIST;
 		goto out_put;
 	}
@@ -268,22 +287,31 @@ out_put:
 	return ret;
 }
 
-/* Unlinks l; the caller waits a grace period and drops the kobject. */
+/* Takes l out of every reader's sight; it stays on its type list, dead. */
 static void tcpstate_limit_unlink(struct tcpstate_limit *l)
 {
 	lockdep_assert_held(&tcpstate_limits_mutex);
 	WRITE_ONCE(l->dead, true);
 	list_del_rcu(&l->state_node);
-	list_del(&l->type_node);
 	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_unpublish(l);
 	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr - 1);
 }
 
-static void tcpstate_limit_put_unlinked(struct tcpstate_limit *l)
+/*
+ * After tcpstate_limit_unlink(): waits out the readers, removes the
+ * directory, and drops l. Without the mutex: kobject_del() waits for
+ * stores in l's directory, and some of those take the mutex.
+ */
+static void tcpstate_limit_finish_removal(struct tcpstate_limit *l)
 {
-	/* Without the mutex: a store running in l's directory may want it. */
+	synchronize_rcu();	/* no engine or netfilter reader still holds l */
 	kobject_del(&l->kobj);
+	mutex_lock(&tcpstate_limits_mutex);
+	list_del(&l->type_node);
+	mutex_unlock(&tcpstate_limits_mutex);
+	atomic_inc(&tcpstate_limits_removed);
+	wake_up_all(&tcpstate_limits_removed_wq);
 	kobject_put(&l->kobj);
 }
 
@@ -299,13 +327,14 @@ int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
 		return ret;
 	mutex_lock(&tcpstate_limits_mutex);
 	l = tcpstate_limit_find(type, &scope);
+	if (l && l->dead)
+		l = NULL;	/* another remove has it */
 	if (l)
 		tcpstate_limit_unlink(l);
 	mutex_unlock(&tcpstate_limits_mutex);
 	if (!l)
 		return -ENOENT;
-	synchronize_rcu();	/* no engine or netfilter reader still holds l */
-	tcpstate_limit_put_unlinked(l);
+	tcpstate_limit_finish_removal(l);
 	return 0;
 }
 
@@ -330,6 +359,9 @@ static int limits_show(struct seq_file *s, void *unused)
 	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
 		list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node) {
 			int count = atomic_read(&l->count), high = atomic_read(&l->high);
+
+			if (l->dead)
+				continue;
 
 			switch (type) {
 			case TCPSTATE_LIMIT_SYN_CAP:
@@ -368,30 +400,28 @@ void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
 
 	lockdep_assert_held(&tcpstate_limits_mutex);
 	list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
-		fn(l);
+		if (!l->dead)
+			fn(l);
 }
 
 /* --- init ---------------------------------------------------------------- */
 
+/* Unload: no add or remove is running (their control files are gone). */
 static void tcpstate_limits_remove_all(void)
 {
 	struct tcpstate_limit *l;
-	LIST_HEAD(gone);
 	int type;
 
-	mutex_lock(&tcpstate_limits_mutex);
 	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
+		mutex_lock(&tcpstate_limits_mutex);
 		while ((l = list_first_entry_or_null(&tcpstate_limits_by_type[type],
 						     struct tcpstate_limit, type_node))) {
 			tcpstate_limit_unlink(l);
-			list_add_tail(&l->type_node, &gone);
+			mutex_unlock(&tcpstate_limits_mutex);
+			tcpstate_limit_finish_removal(l);
+			mutex_lock(&tcpstate_limits_mutex);
 		}
-	}
-	mutex_unlock(&tcpstate_limits_mutex);
-	synchronize_rcu();
-	while ((l = list_first_entry_or_null(&gone, struct tcpstate_limit, type_node))) {
-		list_del(&l->type_node);
-		tcpstate_limit_put_unlinked(l);
+		mutex_unlock(&tcpstate_limits_mutex);
 	}
 }
 

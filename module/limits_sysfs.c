@@ -83,24 +83,52 @@ static const struct attribute_group tcpstate_kind_group = {
 
 /* --- object attributes --------------------------------------------------- */
 
-/* show and store of a u32 field that takes [min, TCPSTATE_LIMIT_VALUE_MAX]. */
-#define TCPSTATE_LIMIT_U32_ATTR(name, field, min, after_store)			\
+/* The u32 fields behind the attributes below. */
+static u32 *listener_max_field(struct kobject *kobj)
+{
+	return &to_limit(kobj)->syn.listener_max;
+}
+
+static u32 *prefix_max_field(struct kobject *kobj)
+{
+	return &to_limit(kobj)->syn.prefix_max;
+}
+
+static u32 *budget_field(struct kobject *kobj)
+{
+	return &to_limit(kobj)->tw.budget;
+}
+
+static u32 *threshold_field(struct kobject *kobj)
+{
+	return &to_limit(kobj)->alert.threshold;
+}
+
+static u32 *hysteresis_field(struct kobject *kobj)
+{
+	return &to_limit(kobj)->alert.hysteresis;
+}
+
+/*
+ * show and store of the u32 field name##_field() returns, which takes
+ * [min, TCPSTATE_LIMIT_VALUE_MAX]; after_store publishes the parsed value.
+ */
+#define TCPSTATE_LIMIT_U32_ATTR(name, min, after_store)				\
 static ssize_t name##_show(struct kobject *kobj, struct kobj_attribute *attr,	\
 			   char *buf)						\
 {										\
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_limit(kobj)->field));	\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*name##_field(kobj)));	\
 }										\
 static ssize_t name##_store(struct kobject *kobj, struct kobj_attribute *attr,	\
 			    const char *buf, size_t count)			\
 {										\
-	struct tcpstate_limit *l = to_limit(kobj);				\
 	unsigned int value;							\
 	int ret;								\
 										\
 	ret = tcpstate_parse_uint_range(buf, min, TCPSTATE_LIMIT_VALUE_MAX, &value); \
 	if (ret)								\
 		return ret;							\
-	ret = after_store(l, &l->field, value);					\
+	ret = after_store(to_limit(kobj), name##_field(kobj), value);		\
 	return ret ? ret : count;						\
 }										\
 static struct kobj_attribute name##_attr = __ATTR_RW_MODE(name, 0644)
@@ -147,11 +175,11 @@ static int tcpstate_set_threshold(struct tcpstate_limit *l, u32 *field, u32 valu
 	return 0;
 }
 
-TCPSTATE_LIMIT_U32_ATTR(listener_max, syn.listener_max, 0, tcpstate_set_plain);
-TCPSTATE_LIMIT_U32_ATTR(prefix_max, syn.prefix_max, 0, tcpstate_set_prefix_max);
-TCPSTATE_LIMIT_U32_ATTR(budget, tw.budget, 0, tcpstate_set_budget);
-TCPSTATE_LIMIT_U32_ATTR(threshold, alert.threshold, 0, tcpstate_set_threshold);
-TCPSTATE_LIMIT_U32_ATTR(hysteresis, alert.hysteresis, 1, tcpstate_set_plain);
+TCPSTATE_LIMIT_U32_ATTR(listener_max, 0, tcpstate_set_plain);
+TCPSTATE_LIMIT_U32_ATTR(prefix_max, 0, tcpstate_set_prefix_max);
+TCPSTATE_LIMIT_U32_ATTR(budget, 0, tcpstate_set_budget);
+TCPSTATE_LIMIT_U32_ATTR(threshold, 0, tcpstate_set_threshold);
+TCPSTATE_LIMIT_U32_ATTR(hysteresis, 1, tcpstate_set_plain);
 
 static ssize_t tcpstate_prefix_len_store(struct tcpstate_limit *l, u8 *field,
 					 unsigned int min, unsigned int max,

@@ -84,6 +84,7 @@ static int __init tcpstate_init(void)
 		goto out_uninit_limits;
 	/* After the hooks: a socket born during the walk is seen by one or both. */
 	tcpstate_adopt_existing();
+	tcpstate_sweep_start();
 
 	pr_info("version %s loaded, tracking %u existing sockets\n",
 		TCPSTATE_VERSION, tcpstate_table_count());
@@ -112,6 +113,7 @@ out_uninit_engine:
 static void __exit tcpstate_exit(void)
 {
 	/* Returns once no handler runs: nothing below is reachable from a hook. */
+	tcpstate_sweep_stop();
 	tcpstate_hooks_uninit();
 	tcpstate_limits_uninit();
 	tcpstate_sysfs_uninit();

@@ -32,15 +32,25 @@ struct tcpstate_net {
 };
 
 static unsigned int tcpstate_net_id __read_mostly;
+
+/* Hosts with thousands of namespaces can keep the global figures only. */
+static bool netns_figures = true;
+module_param(netns_figures, bool, 0444);
+MODULE_PARM_DESC(netns_figures,
+		 "keep figures per network namespace (about 8.6 KiB per CPU per namespace; default 1)");
 static struct dentry *tcpstate_netns_dir;
 
 /* Handlers hold rcu_read_lock(); see the comment at the top. */
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
 {
-	struct net *net = read_pnet(&sk->__sk_common.skc_net);
 	struct tcpstate_net *tn = net_generic(net, tcpstate_net_id);
 
 	return rcu_dereference(tn->live);
+}
+
+struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
+{
+	return tcpstate_netns_counters_of(read_pnet(&sk->__sk_common.skc_net));
 }
 
 /*
@@ -52,6 +62,8 @@ static int __net_init tcpstate_net_init(struct net *net)
 	struct tcpstate_net *tn = net_generic(net, tcpstate_net_id);
 	char name[16];
 
+	if (!netns_figures)
+		return 0;
 	if (tcpstate_counters_init(&tn->counters)) {
 		pr_warn_ratelimited("no memory for the figures of netns %u\n", net->ns.inum);
 		return 0;

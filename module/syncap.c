@@ -8,7 +8,9 @@
  * and RST clear to a port that has a cap:
  *
  *   listener_max  the listener the kernel will pick (same lookup, same
- *                 reuseport hash) already holds that many request socks
+ *                 reuseport hash; a reuseport BPF program is not run, so
+ *                 with one the cap applies to the hash's pick) already
+ *                 holds that many request socks
  *                 (inet_csk_reqsk_queue_len()): NF_DROP
  *   prefix_max    the source's prefix already has that many SYN_RECV
  *                 sockets toward the port, as the module counts them
@@ -401,8 +403,8 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_soc
 	/* Without a prefix cap nothing reads the prefixes: keep none. */
 	if (delta > 0 && !READ_ONCE(l->syn.prefix_max))
 		return;
-	prefixes = rcu_dereference_check(l->syn.prefixes,
-					  lockdep_is_held(&tcpstate_limits_mutex));
+	/* Engine: under RCU. Creation's walk: under the mutex, l unpublished. */
+	prefixes = rcu_dereference_check(l->syn.prefixes, lockdep_is_held(&tcpstate_limits_mutex));
 	tcpstate_prefixes_add(l, prefixes, ts, delta);
 }
 

@@ -27,14 +27,13 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/workqueue.h>
-#include <net/inet_hashtables.h>
-#include <net/inet6_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/net_namespace.h>
 #include <net/tcp_states.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
+#include <tcpstate/lookup.h>
 
 struct tcpstate_tw_chunk {
 	struct list_head node;
@@ -153,92 +152,19 @@ void tcpstate_twbudget_kick(void)
 
 /* --- the worker ---------------------------------------------------------- */
 
-/* What the worker needs of an entry, copied under its lock. */
-struct tcpstate_tw_target {
-	struct in6_addr local, remote;
-	u32 netns_ino;
-	u16 lport, rport;
-	bool inet6;
-};
-
-static bool tcpstate_tw_target_get(u64 cookie, struct tcpstate_tw_target *t)
-{
-	spinlock_t *lock = tcpstate_sock_lock(cookie);
-	struct tcpstate_sock *ts;
-	unsigned long flags;
-	bool found = false;
-
-	rcu_read_lock();
-	spin_lock_irqsave(lock, flags);
-	ts = tcpstate_table_lookup(cookie);
-	if (ts && ts->state == TCPSTATE_TIME_WAIT) {
-		t->local = ts->saddr;
-		t->remote = ts->daddr;
-		t->netns_ino = ts->netns_ino;
-		t->lport = ts->sport;
-		t->rport = ts->dport;
-		t->inet6 = ts->flags & TCPSTATE_SOCK_INET6;
-		found = true;
-	}
-	spin_unlock_irqrestore(lock, flags);
-	rcu_read_unlock();
-	return found;
-}
-
-/* The namespace by inode number, with a reference, or NULL. */
-static struct net *tcpstate_net_get_by_inode(u32 ino)
-{
-	struct net *net, *found = NULL;
-
-	rcu_read_lock();
-	for_each_net_rcu(net) {
-		if (net->ns.inum == ino) {
-			found = maybe_get_net(net);
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return found;
-}
-
-/* The socket the target names, with a reference, or NULL. */
-static struct sock *tcpstate_tw_lookup(struct net *net, const struct tcpstate_tw_target *t)
-{
-	struct inet_hashinfo *hashinfo = net->ipv4.tcp_death_row.hashinfo;
-
-	/* A dual-stack socket talking IPv4 is hashed and found as IPv4. */
-	if (!t->inet6)
-		return __inet_lookup_established(net, hashinfo, t->remote.s6_addr32[0],
-						 htons(t->rport), t->local.s6_addr32[0],
-						 t->lport, 0, 0);
-	if (ipv6_addr_v4mapped(&t->remote))
-		return __inet_lookup_established(net, hashinfo, t->remote.s6_addr32[3],
-						 htons(t->rport), t->local.s6_addr32[3],
-						 t->lport, 0, 0);
-#if IS_ENABLED(CONFIG_IPV6)
-	return __inet6_lookup_established(net, hashinfo, &t->remote, htons(t->rport),
-					  &t->local, t->lport, 0, 0);
-#else
-	return NULL;
-#endif
-}
-
 /* Kills the TIME_WAIT socket of cookie. False if it was not there to kill. */
-static bool tcpstate_tw_evict(u64 cookie)
+static bool tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 {
-	struct tcpstate_tw_target target;
+	struct tcpstate_tuple target;
 	struct net *net;
 	struct sock *sk;
 
-	if (!tcpstate_tw_target_get(cookie, &target))
+	if (!tcpstate_tuple_of(cookie, &target) || target.state != TCPSTATE_TIME_WAIT)
 		return false;	/* gone: stale */
-	net = tcpstate_net_get_by_inode(target.netns_ino);
+	net = tcpstate_netns_cache_get(cache, target.netns_ino);
 	if (!net)
 		goto failed;
-	rcu_read_lock();
-	sk = tcpstate_tw_lookup(net, &target);
-	rcu_read_unlock();
-	put_net(net);
+	sk = tcpstate_lookup_established(net, &target, 0);
 	if (!sk)
 		goto failed;
 	if (sk->sk_state != TCP_TIME_WAIT || atomic64_read(&sk->sk_cookie) != cookie) {
@@ -266,6 +192,7 @@ failed:
 static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 {
 	u32 budget = READ_ONCE(l->tw.budget);
+	struct tcpstate_netns_cache cache = {};
 	unsigned int attempts;
 	u64 cookie, start;
 
@@ -285,13 +212,16 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
-		if (tcpstate_tw_evict(cookie)) {
+		if (tcpstate_tw_evict(cookie, &cache)) {
+			u64 spent = ktime_get_ns() - start;
+
 			atomic64_inc(&l->tw.evictions);
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICTED);
-			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, ktime_get_ns() - start);
+			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, spent);
 		}
 		cond_resched();
 	}
+	tcpstate_netns_cache_put(&cache);
 }
 
 static void tcpstate_twbudget_work_fn(struct work_struct *work)

@@ -9,7 +9,7 @@
 #   netns $a: tcp_churn 127.0.0.1 x 7     netns $b: tcp_churn ::1 x 4
 source "$(dirname "$0")/lib.sh"
 
-ktap_plan 7
+ktap_plan 9
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || exit 1
@@ -50,6 +50,21 @@ busywait 10000 test ! -d $DEBUGFS/netns/$ino_a
 expect_eq netns_dir_goes_with_namespace no \
 	"$([ -d $DEBUGFS/netns/$ino_a ] && echo yes || echo no)"
 
+cleanup_all_ns
+tcpstate_unload
+
+# netns_figures=0: no per-namespace directories, the global figures still count.
+tcpstate_load netns_figures=0 || exit 1
+setup_ns c
+ip netns exec $c python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 7200)); s.listen()
+c = socket.create_connection(("127.0.0.1", 7200)); a, _ = s.accept()
+c.close(); a.close()'
+expect_eq netns_figures_off_no_directories 0 "$(ls $DEBUGFS/netns | wc -l)"
+# One connection: the client's SYN_SENT -> ESTABLISHED, the listener's CLOSE -> LISTEN.
+expect_eq netns_figures_off_global_still_counts "1 1" \
+	"$(transitions SYN_SENT ESTABLISHED) $(transitions CLOSE LISTEN)"
 cleanup_all_ns
 tcpstate_unload
 ktap_finish

@@ -50,6 +50,7 @@ enum tcpstate_stat {
 	TCPSTATE_STAT_SUPERSEDED,
 	TCPSTATE_STAT_STATE_MISMATCH,	/* hook's old state != table's */
 	TCPSTATE_STAT_ADOPTED,		/* sockets found at load */
+	TCPSTATE_STAT_SWEPT,		/* entries whose socket was gone (sweep.c) */
 	TCPSTATE_STAT_NR
 };
 
@@ -78,11 +79,13 @@ u64 tcpstate_counters_hist(const struct tcpstate_counters *c, int state, int buc
 
 /* netns.c: the counters of sk's namespace, or NULL (being dismantled). RCU. */
 struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk);
+struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net);
 
 int tcpstate_engine_init(void);
 void tcpstate_engine_uninit(void);
 void tcpstate_engine_apply(const struct tcpstate_event *ev);
 void tcpstate_engine_reset(void);
+bool tcpstate_engine_forget(u64 cookie, u8 state, u64 entered_ns, const struct net *net);
 
 static inline s64 tcpstate_gauge_read(int state)
 {

@@ -14,10 +14,11 @@
  * debugfs limits file. module/limits_sysfs.c owns the sysfs side.
  *
  * Lifetime: objects are found by the engine and the netfilter hook under
- * RCU, and by everything else under tcpstate_limits_mutex. Removal
- * unlinks under the mutex, waits a grace period, then drops the kobject;
- * attribute stores never take the mutex except to re-count, and removal
- * calls kobject_del() without it, so neither waits for the other.
+ * RCU, and by everything else under tcpstate_limits_mutex. Removal marks
+ * the object dead and unlinks it from the RCU lists under the mutex,
+ * waits a grace period, removes its directory without the mutex (a store
+ * in that directory may be waiting for the mutex to re-count), then takes
+ * it off its type list; an add of the same key waits for that.
  */
 #ifndef _TCPSTATE_LIMITS_H
 #define _TCPSTATE_LIMITS_H

@@ -58,6 +58,10 @@ struct tcpstate_listener_walk {
 };
 
 void tcpstate_adopt_existing(void);
+
+/* sweep.c: entries whose socket is gone; start after adoption */
+void tcpstate_sweep_start(void);
+void tcpstate_sweep_stop(void);
 void tcpstate_walk_listeners(const struct tcpstate_listener_walk *walk);
 
 /* debugfs.c */

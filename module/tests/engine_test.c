@@ -29,6 +29,11 @@ struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
 	return &test_netns;
 }
 
+struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
+{
+	return &test_netns;
+}
+
 static int engine_test_init(struct kunit *test)
 {
 	KUNIT_ASSERT_EQ(test, tcpstate_engine_init(), 0);

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * From a table entry back to its kernel socket, for the TIME_WAIT worker
+ * and the sweep. Both run in process context.
+ */
+#include <linux/rcupdate.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <tcpstate/tcpstate.h>
+#include <tcpstate/table.h>
+#include <tcpstate/lookup.h>
+
+bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t)
+{
+	spinlock_t *lock = tcpstate_sock_lock(cookie);
+	struct tcpstate_sock *ts;
+	unsigned long flags;
+	bool found = false;
+
+	rcu_read_lock();
+	spin_lock_irqsave(lock, flags);
+	ts = tcpstate_table_lookup(cookie);
+	if (ts) {
+		t->local = ts->saddr;
+		t->remote = ts->daddr;
+		t->entered_ns = ts->entered_ns;
+		t->netns_ino = ts->netns_ino;
+		t->lport = ts->sport;
+		t->rport = ts->dport;
+		t->state = ts->state;
+		t->inet6 = ts->flags & TCPSTATE_SOCK_INET6;
+		found = true;
+	}
+	spin_unlock_irqrestore(lock, flags);
+	rcu_read_unlock();
+	return found;
+}
+
+struct sock *tcpstate_lookup_established(struct net *net, const struct tcpstate_tuple *t,
+					 int dif)
+{
+	struct inet_hashinfo *hashinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct sock *sk;
+
+	rcu_read_lock();
+	/* A dual-stack socket talking IPv4 is hashed and found as IPv4. */
+	if (!t->inet6)
+		sk = __inet_lookup_established(net, hashinfo, t->remote.s6_addr32[0],
+					       htons(t->rport), t->local.s6_addr32[0],
+					       t->lport, dif, 0);
+	else if (ipv6_addr_v4mapped(&t->remote))
+		sk = __inet_lookup_established(net, hashinfo, t->remote.s6_addr32[3],
+					       htons(t->rport), t->local.s6_addr32[3],
+					       t->lport, dif, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sk = __inet6_lookup_established(net, hashinfo, &t->remote, htons(t->rport),
+						&t->local, t->lport, dif, 0);
+#else
+	else
+		sk = NULL;
+#endif
+	rcu_read_unlock();
+	return sk;
+}
+
+/*
+ * The namespace by inode number, with a reference, or NULL: a walk of
+ * every namespace. Callers keep the last one found, since consecutive
+ * entries mostly share a namespace.
+ */
+static struct net *tcpstate_net_get_by_inode(u32 ino)
+{
+	struct net *net, *found = NULL;
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		if (net->ns.inum == ino) {
+			found = maybe_get_net(net);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino)
+{
+	if (cache->net && cache->ino == ino)
+		return cache->net;
+	tcpstate_netns_cache_put(cache);
+	cache->net = tcpstate_net_get_by_inode(ino);
+	cache->ino = ino;
+	return cache->net;
+}
+
+void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache)
+{
+	if (cache->net)
+		put_net(cache->net);
+	cache->net = NULL;
+}
