@@ -306,4 +306,51 @@ sysfs_write()
 	"$HELPERS/swrite" "$1" "$2"
 }
 
+# --- limits (Documentation/ABI/testing/sysfs-kernel-tcpstate) -------------
+
+LIMITS=$SYSFS/limits
+
+# limit_field TYPE KEY COLUMN: one column of the debugfs limits line of
+# TYPE (syn_cap, syn_prefix, tw_budget, alert) and KEY, found by the
+# header's name for it (COUNT, HIGH, LIMIT, DROPS, EVICTIONS, FIRED, ...);
+# "missing" when there is no such line.
+limit_field()
+{
+	awk -v t="$1" -v k="$2" -v c="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == t && $2 == k && (c in col) { v = $col[c] }
+		END { print v == "" ? "missing" : v }' "$DEBUGFS/limits"
+}
+
+# limit_add KIND KEY [ATTR VALUE]...: create a limit object (KIND:
+# syn_caps, tw_budgets, alerts) and set its attributes; fails loudly.
+limit_add()
+{
+	local kind=$1 key=$2 rc
+	shift 2
+	rc=$(sysfs_write "$LIMITS/$kind/add" "$key")
+	[ "$rc" = OK ] || { echo "# add $kind $key: $rc"; return 1; }
+	while [ $# -ge 2 ]; do
+		rc=$(sysfs_write "$LIMITS/$kind/$key/$1" "$2")
+		[ "$rc" = OK ] || { echo "# $kind $key $1=$2: $rc"; return 1; }
+		shift 2
+	done
+}
+
+# limit_remove KIND KEY
+limit_remove()
+{
+	local rc
+	rc=$(sysfs_write "$LIMITS/$1/remove" "$2")
+	[ "$rc" = OK ] || { echo "# remove $1 $2: $rc"; return 1; }
+}
+
+# debug_kernel: true on the debug kernel (KASAN, lockdep, kmemleak), which
+# runs several times slower under TCG: scripts scale their counts by it.
+debug_kernel()
+{
+	case "$(uname -r)" in *tcpstate-debug*) return 0 ;; esac
+	return 1
+}
+
 trap cleanup_all_ns EXIT

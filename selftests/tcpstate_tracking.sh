@@ -367,6 +367,11 @@ wait_tcp_idle 70000 || echo "# TCP sockets left in the initial namespace: $(ss -
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
+# Earlier scripts' deleted namespaces can leave request socks behind (a
+# SYN flood's, waiting out their SYN-ACK retries): adopted now, their end
+# would be counted in a scenario's matrix. Start once they are gone.
+busywait 90000 tcp_table_only_live_netns ||
+	echo "# $(table_entries_of_dead_netns) table entries of deleted namespaces remain"
 
 for addr in $ADDRS; do
 	fam=$(family "$addr")
@@ -442,14 +447,26 @@ fi
 if ! start_mixed_states; then
 	echo "# set-up of every state did not complete: ss shows $(ss_counts)"
 fi
-echo "# $(ss_cookie_states | wc -l) sockets open before insmod"
+before=$(ss_cookie_states | awk '{ print $1 }')
+echo "# $(echo "$before" | wc -l) sockets open before insmod"
 tcpstate_load || ktap_finish
 expect_gauges_equal_ss load_with_sockets_open_gauges_equal_ss
 expect_table_equals_ss load_with_sockets_open_table_equals_ss
-total=$(ss_cookie_states | wc -l)
-# A socket that ended while the walk found it is adopted, then swept.
-expect_eq load_with_sockets_open_adopts_each_once "table_adopted=$total stat_adopted=$total" \
-	"table_adopted=$(awk 'NR > 1 && $10 == "adopted"' "$DEBUGFS/sockets" | wc -l) stat_adopted=$(($(stat_value adopted) - $(stat_value swept)))"
+# Every socket open before insmod and still open is in the table as
+# adopted, once. On the debug kernel some end meanwhile (SYN-ACK retries,
+# FIN_WAIT2 timeouts): they were adopted too, so the adoption count lies
+# between the sockets still open and those open before. A socket that
+# ended while the walk found it is adopted, then swept: not counted.
+echo "$before" | LC_ALL=C sort > "$tmp/before"
+ss_cookie_states | awk '{ print $1 }' | LC_ALL=C sort > "$tmp/after"
+still_open=$(LC_ALL=C comm -12 "$tmp/before" "$tmp/after" | wc -l)
+table_adopted=$(awk 'NR > 1 && $10 == "adopted"' "$DEBUGFS/sockets" | wc -l)
+adopted=$(($(stat_value adopted) - $(stat_value swept)))
+in_range=no
+[ "$adopted" -ge "$still_open" ] && [ "$adopted" -le "$(echo "$before" | wc -l)" ] && in_range=yes
+echo "# adopted $adopted (less swept), open before insmod $(echo "$before" | wc -l), still open $still_open"
+expect_eq load_with_sockets_open_adopts_each_once "table_adopted=$still_open adopted_in_range=yes" \
+	"table_adopted=$table_adopted adopted_in_range=$in_range"
 stop_mixed_states
 cleanup_ns "$cli" "$srv"
 

@@ -1,0 +1,231 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Limits under a SYN flood: reconfigured from several writers at once,
+# then the module unloaded with the flood still running, CYCLES times.
+# Any splat on the console fails the guest run (scripts/vm).
+#
+#   +----------------------+                 +--------------------------+
+#   | netns $cli           |      veth       | netns $srv               |
+#   |   veth0 -------------+-----------------+------------- veth0       |
+#   |   198.18.0.2/24      |                 |      198.18.0.1/24       |
+#   |   hping3 --flood     |                 |  listener :80 (tcp_pair) |
+#   |   --rand-source -S   |                 |  default route into a    |
+#   |                      |                 |  dummy (SYN-ACKs vanish) |
+#   |                      |                 |  tcp_churn on loopback   |
+#   +----------------------+                 +--------------------------+
+#
+# Every SYN comes from a fresh random address, so each one the cap lets
+# through leaves a request sock (SYN-ACK retries shortened to one, so they
+# go within seconds); tcp_churn on $srv's loopback makes TIME_WAIT socks
+# for the budgets to evict meanwhile.
+source "$(dirname "$0")/lib.sh"
+
+CYCLES=20		# unloads during the flood
+RECONFIG_S=15		# how long the writers race each other
+CAP=32			# listener_max held steady at the end
+CAP_SAMPLE_S=5		# how long the capped queue is watched
+# A SYN passes the hook when the queue holds fewer than listener_max;
+# SYNs on other CPUs can pass the same check before either is queued.
+CAP_SLACK=4
+HPING="--flood"
+SETUP_MS=60000
+if debug_kernel; then
+	RECONFIG_S=20
+	SETUP_MS=120000
+fi
+
+for tool in hping3 ss; do
+	if ! command -v $tool > /dev/null; then
+		echo "KTAP version 1"
+		echo "1..0 # SKIP $tool not installed"
+		exit $ksft_skip
+	fi
+done
+
+tmp=$(mktemp -d)
+PIDS=()
+cleanup()
+{
+	touch "$tmp/stop"
+	[ ${#PIDS[@]} -gt 0 ] && kill "${PIDS[@]}" 2> /dev/null
+	wait
+	cleanup_all_ns
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+setup_topology()
+{
+	setup_ns cli srv || return 1
+	ip link add veth0 netns "$cli" type veth peer name veth0 netns "$srv" &&
+	ip -n "$cli" addr add 198.18.0.2/24 dev veth0 &&
+	ip -n "$srv" addr add 198.18.0.1/24 dev veth0 &&
+	ip -n "$cli" link set veth0 up &&
+	ip -n "$srv" link set veth0 up &&
+	ip -n "$srv" link add blackhole0 type dummy &&
+	ip -n "$srv" link set blackhole0 up &&
+	ip -n "$srv" route add default dev blackhole0 &&
+	ip netns exec "$srv" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth0.rp_filter=0 \
+		net.ipv4.tcp_synack_retries=1 net.ipv4.tcp_max_syn_backlog=4096
+}
+
+syn_drops() { limit_field syn_cap port:80 DROPS; }
+drops_above() { local d; d=$(syn_drops); [ "$d" != missing ] && [ "$d" -gt "$1" ]; }
+
+# The listener's request queue now, as the kernel counts it.
+half_open() { awk '$2 == "198.18.0.1:80" { print $4 }' $DEBUGFS/listeners; }
+
+# --- writers ---------------------------------------------------------------
+
+# set_loop ATTR_PATH VALUE...: write the values in turn until stopped; each
+# write to this object, which nobody removes, must succeed. Failures are
+# counted in $tmp/failed.ATTR.
+set_loop()
+{
+	local file=$1 v n=0
+	shift
+	while [ ! -e "$tmp/stop" ]; do
+		for v in "$@"; do
+			echo "$v" > "$file" 2> /dev/null || n=$((n + 1))
+		done
+	done
+	echo $n > "$tmp/failed.$(basename "$file")"
+}
+
+# add_remove_loop KIND KEY [ATTR VALUE]...: objects that come and go.
+add_remove_loop()
+{
+	local kind=$1 key=$2
+	shift 2
+	while [ ! -e "$tmp/stop" ]; do
+		{
+			echo "$key" > "$LIMITS/$kind/add"
+			[ $# -ge 2 ] && echo "$2" > "$LIMITS/$kind/$key/$1"
+			echo "$key" > "$LIMITS/$kind/remove"
+		} 2> /dev/null
+	done
+}
+
+readers()
+{
+	while [ ! -e "$tmp/stop" ]; do
+		cat $DEBUGFS/limits $DEBUGFS/listeners $DEBUGFS/stats > /dev/null 2>&1
+	done
+}
+
+churn()
+{
+	while [ ! -e "$tmp/stop" ]; do
+		ip netns exec "$srv" "$HELPERS/tcp_churn" 127.0.0.1 20 > /dev/null 2>&1 || true
+	done
+}
+
+ktap_plan 8
+
+tcpstate_loaded && tcpstate_unload
+setup_topology || { echo "# cannot build the topology"; ktap_finish; }
+ino=$(ns_inode "$srv")
+"$HELPERS/tcp_pair" -r "$tmp/listening" "$cli" "$srv" 198.18.0.1 listen:80:1 &
+PIDS+=($!)
+busywait $SETUP_MS test -e "$tmp/listening"
+tcpstate_load || exit 1
+
+limit_add syn_caps port:80 listener_max 64 prefix_max 4
+ip netns exec "$cli" hping3 -q -S -p 80 $HPING --rand-source 198.18.0.1 > /dev/null 2>&1 &
+hping=$!
+PIDS+=($hping)
+busywait $SETUP_MS drops_above 0
+expect_eq syn_flood_reaches_capped_listener yes "$(drops_above 0 && echo yes || echo "no: drops $(syn_drops)")"
+
+# --- reconfiguration under the flood ----------------------------------------
+
+rm -f "$tmp/stop"
+d=$LIMITS/syn_caps/port:80
+writers=()
+set_loop "$d/listener_max" 0 8 64 1024 & writers+=($!)
+set_loop "$d/prefix_max" 0 1 4 100 & writers+=($!)
+set_loop "$d/prefix_len4" 8 16 24 32 & writers+=($!)
+set_loop "$d/prefix_len6" 32 64 128 & writers+=($!)
+add_remove_loop syn_caps "netns:$ino,port:80" listener_max 16 & writers+=($!)
+add_remove_loop syn_caps port:81 prefix_max 1 & writers+=($!)
+add_remove_loop tw_budgets global budget 5 & writers+=($!)
+add_remove_loop tw_budgets "netns:$ino" budget 20 & writers+=($!)
+add_remove_loop alerts state:SYN_RECV,port:80 threshold 10 & writers+=($!)
+add_remove_loop alerts state:SYN_RECV threshold 100 & writers+=($!)
+readers & writers+=($!)
+churn & writers+=($!)
+# The race runs for a while: a duration, not a condition to wait for.
+sleep $RECONFIG_S
+touch "$tmp/stop"
+wait "${writers[@]}"
+failed=$(cat "$tmp"/failed.* | awk '{ n += $1 } END { print n + 0 }')
+expect_eq reconfig_under_flood_every_write_to_a_kept_object_succeeds 0 "$failed"
+expect_eq reconfig_under_flood_kept_cap_reads_last_values "1024 100 32 128" \
+	"$(cat $d/listener_max $d/prefix_max $d/prefix_len4 $d/prefix_len6 | paste -sd' ')"
+alive=$(kill -0 $hping 2> /dev/null && echo yes || echo no)
+expect_eq flood_still_running_after_reconfig yes "$alive"
+
+# What the racing writers left is consistent: every object listed in
+# sysfs has its debugfs line, and nothing else is listed.
+sysfs_objects()
+{
+	local kind type
+	for kind in syn_caps tw_budgets alerts; do
+		type=${kind%s}
+		ls "$LIMITS/$kind" | grep -vxE 'add|remove' | sed "s/^/$type /"
+	done | LC_ALL=C sort | paste -sd,
+}
+debugfs_objects()
+{
+	awk 'NR > 1 && $1 != "syn_prefix" { print $1, $2 }' $DEBUGFS/limits | LC_ALL=C sort | paste -sd,
+}
+expect_eq reconfig_under_flood_sysfs_and_debugfs_agree "$(sysfs_objects)" "$(debugfs_objects)"
+
+# --- the cap holds under the flood ------------------------------------------
+
+for key in $(ls $LIMITS/syn_caps | grep -vxE 'add|remove|port:80'); do
+	limit_remove syn_caps "$key"
+done
+sysfs_write "$d/prefix_max" 0 > /dev/null
+sysfs_write "$d/listener_max" $CAP > /dev/null
+drops=$(syn_drops)
+# Request socks admitted under a larger cap time out within seconds.
+queue_at_cap() { local q; q=$(half_open); [ -n "$q" ] && [ "$q" -le $CAP ] && [ "$q" -ge $((CAP / 2)) ]; }
+busywait $SETUP_MS queue_at_cap
+max=0
+end=$(($(date +%s) + CAP_SAMPLE_S))
+while [ "$(date +%s)" -lt $end ]; do
+	q=$(half_open)
+	[ "${q:-0}" -gt $max ] && max=$q
+done
+echo "# listener_max $CAP under the flood: the queue held at most $max request socks; $(($(syn_drops) - drops)) SYNs dropped meanwhile"
+if [ "$max" -le $((CAP + CAP_SLACK)) ] && drops_above "$drops"; then
+	ktap_result listener_max_holds_under_flood 0
+else
+	ktap_result listener_max_holds_under_flood 1 "queue reached $max (cap $CAP, slack $CAP_SLACK), drops $drops -> $(syn_drops)"
+fi
+
+# --- unload under the flood -------------------------------------------------
+
+ok=0
+for i in $(seq $CYCLES); do
+	if [ "$i" -gt 1 ]; then
+		tcpstate_load || break
+		limit_add syn_caps port:80 listener_max 16 prefix_max 2 &&
+		limit_add tw_budgets global budget 10 &&
+		limit_add alerts state:SYN_RECV threshold 5 || break
+		# The hook has seen the flood before the unload starts.
+		busywait $SETUP_MS drops_above 0 || break
+	fi
+	tcpstate_unload || break
+	ok=$i
+done
+expect_eq "rmmod_during_syn_flood_${CYCLES}_times" $CYCLES "$ok"
+
+kill $hping
+wait $hping 2> /dev/null
+tcpstate_load && tcpstate_unload
+ktap_result load_and_unload_after_flood $?
+ktap_finish

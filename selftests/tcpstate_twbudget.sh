@@ -1,0 +1,381 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TIME_WAIT budgets (sysfs limits/tw_budgets), every scope, against real
+# peers:
+#
+#   +----------------------+                 +-------------------------+
+#   | netns $cli           |      veth       | netns $srv              |
+#   |   veth0 -------------+-----------------+------------- veth0      |
+#   |   198.18.0.2/24      |                 |      198.18.0.1/24      |
+#   |   2001:db8::2/64     |                 |      2001:db8::1/64     |
+#   |   ab, tcp_pair       |                 |  nginx :80 :8080,       |
+#   |   clients            |                 |  tcp_pair listeners     |
+#   +----------------------+                 +-------------------------+
+#
+# The side that closes first keeps the TIME_WAIT sock: tcp_pair's
+# client_close leaves it in $cli (remote 198.18.0.1:PORT), server_close
+# and nginx answering HTTP/1.0 leave it in $srv (local port PORT).
+#
+# A budget keeps its scope at exactly its budget once the evictor has run
+# (the oldest socks go first), never much above it meanwhile, and touches
+# nothing outside its scope. TIME_WAIT lasts 60 s (TCP_TIMEWAIT_LEN, not
+# tunable) and each case takes far less, so no sock expires by itself:
+# every TIME_WAIT>CLOSE in the matrix is an eviction, and evictions equal
+# the socks created minus the budget, exactly.
+source "$(dirname "$0")/lib.sh"
+
+# nginx case: REQUESTS HTTP/1.0 requests to port 80 with a budget of
+# BUDGET, then OTHER_REQUESTS to port 8080, which has none.
+REQUESTS=5000
+BUDGET=500
+OTHER_REQUESTS=700
+OTHER_BUDGET=100	# set on 8080 afterwards: evicts at once
+CONCURRENCY=8
+# How far above the budget ss may see port 80 while the evictor catches
+# up: the worker runs after the sock that went over. The measured
+# maximum is printed as a diagnostic.
+SLACK=${TCPSTATE_TW_SLACK:-64}
+# The debug kernel served 2,000 requests in about 150 s: too long for
+# TIME_WAIT socks not to expire meanwhile. Fewer, so ab ends within 60 s.
+if debug_kernel; then
+	REQUESTS=500
+	BUDGET=50
+	OTHER_REQUESTS=100
+	OTHER_BUDGET=20
+fi
+# A case must end before its first TIME_WAIT sock could expire.
+TW_LIFETIME_S=60
+SETUP_MS=60000
+PORT_GLOBAL_OLD=7101	# global: the oldest socks, all evicted
+PORT_GLOBAL_NEW=7102
+PORT_NETNS=7301
+PORT_NETNS_OTHER=7302
+PORT_REMOTE=7201
+PORT_REMOTE_OTHER=7202
+PORT_REMOTE6=7203
+PORT_NETNS_PORT=7401
+
+tmp=$(mktemp -d)
+nginx_pid=
+
+cleanup()
+{
+	touch "$tmp/stop"
+	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+	wait
+	cleanup_all_ns
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for tool in nginx ab ss; do
+	if ! command -v $tool > /dev/null; then
+		echo "KTAP version 1"
+		echo "1..0 # SKIP $tool not installed"
+		exit $ksft_skip
+	fi
+done
+
+setup_topology()
+{
+	setup_ns cli srv || return 1
+	ip link add veth0 netns "$cli" type veth peer name veth0 netns "$srv" || return 1
+	ip -n "$cli" addr add 198.18.0.2/24 dev veth0 &&
+	ip -n "$cli" addr add 2001:db8::2/64 dev veth0 nodad &&
+	ip -n "$srv" addr add 198.18.0.1/24 dev veth0 &&
+	ip -n "$srv" addr add 2001:db8::1/64 dev veth0 nodad &&
+	ip -n "$cli" link set veth0 up &&
+	ip -n "$srv" link set veth0 up &&
+	# A RST that reaches a TIME_WAIT sock kills it (RFC 1337's hazard),
+	# which is not an eviction: under ab a few did, within milliseconds
+	# of entering TIME_WAIT. Ignore them, so only the evictor ends one.
+	ip netns exec "$cli" sysctl -qw net.ipv4.tcp_rfc1337=1 &&
+	ip netns exec "$srv" sysctl -qw net.ipv4.tcp_rfc1337=1
+}
+
+tcp_pair() { "$HELPERS/tcp_pair" "$@"; }
+
+# tw NS [FILTER]: TIME_WAIT socks in NS that ss lists, FILTER applied.
+tw() { ip netns exec "$1" ss -tanH state time-wait ${2:+"$2"} | wc -l; }
+
+# tw_all: TIME_WAIT socks ss lists in every namespace.
+tw_all() { in_all_netns ss -tanH state time-wait | wc -l; }
+
+tw_is() { [ "$(tw "$2" "${3:-}")" -eq "$1" ]; }
+tw_all_is() { [ "$(tw_all)" -eq "$1" ]; }
+
+# netns_to INODE STATE: sum of the *->STATE cells of the namespace's matrix.
+netns_to()
+{
+	awk -v t="$2" 'NR > 1 && $2 == t { n += $3 } END { print n + 0 }' \
+		"$DEBUGFS/netns/$1/transitions"
+}
+
+# netns_cell INODE FROM TO
+netns_cell()
+{
+	awk -v f="$2" -v t="$3" 'NR > 1 && $1 == f && $2 == t { n = $3 } END { print n + 0 }' \
+		"$DEBUGFS/netns/$1/transitions"
+}
+
+evictions() { limit_field tw_budget "$1" EVICTIONS; }
+
+# --- global: every namespace, oldest first ----------------------------------
+
+# Ten socks toward one port, then forty toward another, with a budget of
+# thirty: the twenty oldest go, the ten of the first port among them.
+global_budget()
+{
+	local got
+
+	# TIME_WAIT socks left by earlier scripts count in the global scope.
+	wait_tcp_idle 70000
+	if ! busywait $SETUP_MS tw_all_is 0; then
+		ktap_result global_budget_keeps_newest_30_evicts_oldest_20 1 \
+			"$(tw_all) TIME_WAIT socks left before the test"
+		return
+	fi
+	limit_add tw_budgets global budget 30 &&
+	tcp_pair "$cli" "$srv" 198.18.0.1 client_close:$PORT_GLOBAL_OLD:10 \
+		client_close:$PORT_GLOBAL_NEW:40 &&
+	busywait $SETUP_MS tw_all_is 30
+	got="$(tw "$cli" "( dport = :$PORT_GLOBAL_OLD )") $(tw "$cli" "( dport = :$PORT_GLOBAL_NEW )") $(evictions global)"
+	expect_eq global_budget_keeps_newest_30_evicts_oldest_20 "0 30 20" "$got"
+	expect_eq global_budget_debugfs_count_is_30 30 "$(limit_field tw_budget global COUNT)"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions global)))
+	limit_remove tw_budgets global
+}
+
+# --- netns: one namespace only ----------------------------------------------
+
+# Sixty server-side socks in $srv over a budget of twenty; thirty
+# client-side socks in $cli are another namespace's.
+netns_budget()
+{
+	local key="netns:$(ns_inode "$srv")"
+
+	limit_add tw_budgets "$key" budget 20 &&
+	tcp_pair "$cli" "$srv" 198.18.0.1 server_close:$PORT_NETNS:60 \
+		client_close:$PORT_NETNS_OTHER:30 &&
+	busywait $SETUP_MS tw_is 20 "$srv" && busywait $SETUP_MS tw_is 30 "$cli"
+	expect_eq netns_budget_20_keeps_20_in_srv_30_in_cli_evicts_40 "20 30 40" \
+		"$(tw "$srv") $(tw "$cli") $(evictions "$key")"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions "$key")))
+	limit_remove tw_budgets "$key"
+}
+
+# netns:N,port:P: the same port in another namespace is not in scope.
+netns_port_budget()
+{
+	local key="netns:$(ns_inode "$srv"),port:$PORT_NETNS_PORT"
+	local f="( sport = :$PORT_NETNS_PORT )"
+
+	limit_add tw_budgets "$key" budget 10 &&
+	tcp_pair "$cli" "$srv" 198.18.0.1 server_close:$PORT_NETNS_PORT:25 &&
+	# The same scenario with the roles swapped: server socks in $cli.
+	tcp_pair "$srv" "$cli" 198.18.0.2 server_close:$PORT_NETNS_PORT:25 &&
+	busywait $SETUP_MS tw_is 10 "$srv" "$f" && busywait $SETUP_MS tw_is 25 "$cli" "$f"
+	expect_eq netns_port_budget_10_keeps_10_in_srv_25_in_cli_evicts_15 "10 25 15" \
+		"$(tw "$srv" "$f") $(tw "$cli" "$f") $(evictions "$key")"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions "$key")))
+	limit_remove tw_budgets "$key"
+}
+
+# --- remote: the client side, toward one upstream ---------------------------
+
+remote_budget()
+{
+	local key=remote:198.18.0.1:$PORT_REMOTE key6="remote:[2001:db8::1]:$PORT_REMOTE6"
+	local f="( dport = :$PORT_REMOTE )" fo="( dport = :$PORT_REMOTE_OTHER )"
+	local f6="( dport = :$PORT_REMOTE6 )"
+
+	limit_add tw_budgets "$key" budget 15 &&
+	tcp_pair "$cli" "$srv" 198.18.0.1 client_close:$PORT_REMOTE:40 \
+		client_close:$PORT_REMOTE_OTHER:25 &&
+	busywait $SETUP_MS tw_is 15 "$cli" "$f" && busywait $SETUP_MS tw_is 25 "$cli" "$fo"
+	expect_eq remote_budget_15_keeps_15_toward_upstream_evicts_25 "15 25 25" \
+		"$(tw "$cli" "$f") $(tw "$cli" "$fo") $(evictions "$key")"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions "$key")))
+	limit_remove tw_budgets "$key"
+
+	limit_add tw_budgets "$key6" budget 5 &&
+	tcp_pair "$cli" "$srv" 2001:db8::1 client_close:$PORT_REMOTE6:12 &&
+	busywait $SETUP_MS tw_is 5 "$cli" "$f6"
+	expect_eq remote_ipv6_budget_5_keeps_5_evicts_7 "5 7" \
+		"$(tw "$cli" "$f6") $(evictions "$key6")"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions "$key6")))
+	limit_remove tw_budgets "$key6"
+}
+
+# --- port: nginx under ab ---------------------------------------------------
+
+start_nginx()
+{
+	mkdir -p "$tmp/nginx"
+	cat > "$tmp/nginx.conf" <<-NGINX
+	user root;
+	worker_processes 1;
+	pid $tmp/nginx/nginx.pid;
+	error_log $tmp/nginx/error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log off;
+		client_body_temp_path $tmp/nginx/body;
+		proxy_temp_path $tmp/nginx/proxy;
+		fastcgi_temp_path $tmp/nginx/fastcgi;
+		uwsgi_temp_path $tmp/nginx/uwsgi;
+		scgi_temp_path $tmp/nginx/scgi;
+		server {
+			listen 198.18.0.1:80 backlog=4096;
+			listen 198.18.0.1:8080 backlog=4096;
+			location / { return 200 "ok\n"; }
+		}
+	}
+	NGINX
+	ip netns exec "$srv" nginx -c "$tmp/nginx.conf" -g 'daemon off;' &
+	nginx_pid=$!
+	busywait $SETUP_MS nginx_listening
+}
+
+nginx_listening()
+{
+	[ "$(ip netns exec "$srv" ss -tlnH '( sport = :80 or sport = :8080 )' | wc -l)" -eq 2 ]
+}
+
+# ab N PORT: N HTTP/1.0 requests (no keep-alive), CONCURRENCY at a time;
+# prints "complete failed".
+ab_run()
+{
+	ip netns exec "$cli" ab -q -n "$1" -c $CONCURRENCY "http://198.18.0.1:$2/" 2>&1 |
+		awk '/^Complete requests:/ { c = $3 } /^Failed requests:/ { f = $3 }
+		     END { print c + 0, f + 0 }'
+}
+
+
+# What the kernel itself counts of TIME_WAIT in $srv (TcpExtTW: expired).
+kernel_tw_counters()
+{
+	ip netns exec "$srv" nstat -saz 2> /dev/null |
+		awk '$1 ~ /^TcpExtTW|PAWS|TcpExtTCPTimeWaitOverflow|TcpEstabResets|TcpExtTCPAbortOn/ { printf "%s=%s ", $1, $2 }'
+}
+
+port_budget()
+{
+	local ino created ended evicted start elapsed result max samples high
+	local f80="( sport = :80 )" f8080="( sport = :8080 )"
+	local tw_evicted_before sampler kernel_before
+
+	# A namespace of its own: the TIME_WAIT socks of the cases before
+	# would expire during this one, and its matrix must count only ab's.
+	cleanup_ns "$cli" "$srv"
+	if ! setup_topology || ! start_nginx; then
+		ktap_result nginx_starts 1 "$(cat "$tmp/nginx/error.log" 2>/dev/null)"
+		return
+	fi
+	ino=$(ns_inode "$srv")
+	# connect() moves its source port on by 2 to 16 (random) each time
+	# and wraps within its range: a SYN that reuses a tuple whose server
+	# TIME_WAIT sock is still there kills it (not an eviction). The whole
+	# range makes that as rare as it can be.
+	ip netns exec "$cli" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+	kernel_before=$(kernel_tw_counters)
+	limit_add tw_budgets port:80 budget $BUDGET
+	tw_evicted_before=$(stat_value tw_evicted)
+	created=$(netns_to "$ino" TIME_WAIT)
+	ended=$(netns_cell "$ino" TIME_WAIT CLOSE)
+
+	rm -f "$tmp/stop" "$tmp/max"
+	# ss's count of port 80, over and over while ab runs.
+	ip netns exec "$srv" python3 "$TOP/selftests/helpers/tw_sampler.py" 80 \
+		"$tmp/stop" "$tmp/max" &
+	sampler=$!
+	busywait $SETUP_MS test -e "$tmp/max"
+	start=$(date +%s)
+	result=$(ab_run $REQUESTS 80)
+	touch "$tmp/stop"
+	wait $sampler
+	expect_eq "ab_${REQUESTS}_requests_to_port_80_all_complete" "$REQUESTS 0" "$result"
+
+	read -r max samples < "$tmp/max"
+	high=$(limit_field tw_budget port:80 HIGH)
+	echo "# port 80: at most $max TIME_WAIT socks in $samples samples, overshoot $((max - BUDGET)) (slack $SLACK); debugfs HIGH $high, overshoot $((high - BUDGET))"
+	if [ "$max" -le $((BUDGET + SLACK)) ]; then
+		ktap_result port80_time_wait_stays_within_budget_plus_slack 0
+	else
+		ktap_result port80_time_wait_stays_within_budget_plus_slack 1 \
+			"ss saw $max, budget $BUDGET + slack $SLACK"
+	fi
+
+	busywait $SETUP_MS tw_is $BUDGET "$srv" "$f80"
+	expect_eq port80_time_wait_settles_at_budget $BUDGET "$(tw "$srv" "$f80")"
+	expect_eq port80_debugfs_count_is_budget $BUDGET "$(limit_field tw_budget port:80 COUNT)"
+
+	created=$(($(netns_to "$ino" TIME_WAIT) - created))
+	ended=$(($(netns_cell "$ino" TIME_WAIT CLOSE) - ended))
+	evicted=$(evictions port:80)
+	elapsed=$(($(date +%s) - start))
+	echo "# port 80: $created TIME_WAIT socks created, $ended ended, $evicted evicted, in $elapsed s"
+	expect_eq every_request_left_one_time_wait_sock "$REQUESTS" "$created"
+	if [ "$elapsed" -ge $((TW_LIFETIME_S - 5)) ]; then
+		ktap_result port80_evictions_are_created_minus_budget $ksft_skip \
+			"the run took $elapsed s: TIME_WAIT socks may have expired by themselves"
+		ktap_result no_time_wait_sock_expired_by_itself $ksft_skip "run took $elapsed s"
+	else
+		expect_eq port80_evictions_are_created_minus_budget $((created - BUDGET)) "$evicted"
+		[ $((ended - evicted)) -eq 0 ] ||
+			echo "# the kernel's counters in \$srv, before: $kernel_before; after: $(kernel_tw_counters)"
+		expect_eq no_time_wait_sock_expired_by_itself 0 $((ended - evicted))
+	fi
+	expect_eq stats_tw_evicted_counts_port80_evictions "$evicted" \
+		$(($(stat_value tw_evicted) - tw_evicted_before))
+	EVICTED_TOTAL=$((EVICTED_TOTAL + evicted))
+
+	# Port 8080 has no budget: port 80's does not reach it.
+	result=$(ab_run $OTHER_REQUESTS 8080)
+	busywait $SETUP_MS tw_is $OTHER_REQUESTS "$srv" "$f8080"
+	expect_eq "port8080_keeps_all_${OTHER_REQUESTS}_time_wait_socks" \
+		"$OTHER_REQUESTS 0 $OTHER_REQUESTS $BUDGET $evicted" \
+		"$result $(tw "$srv" "$f8080") $(tw "$srv" "$f80") $(evictions port:80)"
+
+	# A budget set below the count evicts at once, the oldest first.
+	limit_add tw_budgets port:8080 budget $OTHER_BUDGET
+	busywait $SETUP_MS tw_is $OTHER_BUDGET "$srv" "$f8080"
+	expect_eq port8080_budget_set_below_count_evicts_at_once \
+		"$OTHER_BUDGET $((OTHER_REQUESTS - OTHER_BUDGET))" \
+		"$(tw "$srv" "$f8080") $(evictions port:8080)"
+	EVICTED_TOTAL=$((EVICTED_TOTAL + $(evictions port:8080)))
+
+	limit_remove tw_budgets port:8080
+	limit_remove tw_budgets port:80
+	kill "$nginx_pid"
+	wait "$nginx_pid"
+	nginx_pid=
+}
+
+# ===========================================================================
+
+ktap_plan 19
+
+tcpstate_loaded && tcpstate_unload
+tcpstate_load || exit 1
+setup_topology || { echo "# cannot build the topology"; ktap_finish; }
+EVICTED_TOTAL=0
+evicted_before=$(stat_value tw_evicted)
+failed_before=$(stat_value tw_evict_failed)
+
+global_budget
+netns_budget
+netns_port_budget
+remote_budget
+port_budget
+
+expect_eq stats_tw_evicted_is_sum_of_evictions "$EVICTED_TOTAL" \
+	$(($(stat_value tw_evicted) - evicted_before))
+expect_eq stats_tw_evict_failed_stays_0 0 $(($(stat_value tw_evict_failed) - failed_before))
+expect_eq debugfs_limits_empty_after_removal "TYPE KEY STATE COUNT HIGH LIMIT DROPS EVICTIONS FIRED" \
+	"$(cat $DEBUGFS/limits)"
+
+cleanup_all_ns
+tcpstate_unload
+ktap_finish
