@@ -316,6 +316,7 @@ port_budget()
 	evicted=$(evictions port:80)
 	elapsed=$(($(date +%s) - start))
 	echo "# port 80: $created TIME_WAIT socks created, $ended ended, $evicted evicted, in $elapsed s"
+	echo "# stats: $(grep -E '^(tw_|swept|probes_missed|untracked|superseded)' "$DEBUGFS/stats" | paste -sd' ')"
 	expect_eq every_request_left_one_time_wait_sock "$REQUESTS" "$created"
 	if [ "$elapsed" -ge $((TW_LIFETIME_S - 5)) ]; then
 		ktap_result port80_evictions_are_created_minus_budget $ksft_skip \
