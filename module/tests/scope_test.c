@@ -100,8 +100,8 @@ static void scope_key_values(struct kunit *test)
 						       canonical, sizeof(canonical)), 0);
 	KUNIT_EXPECT_EQ(test, scope.family, AF_INET);
 	KUNIT_EXPECT_EQ(test, scope.rport, 443);
-	KUNIT_EXPECT_EQ(test, scope.raddr.s6_addr32[0], htonl(0xc0a80102));
-	KUNIT_EXPECT_EQ(test, scope.raddr.s6_addr32[1], 0U);
+	KUNIT_EXPECT_EQ(test, ntohl(scope.raddr.s6_addr32[0]), 0xc0a80102U);
+	KUNIT_EXPECT_EQ(test, ntohl(scope.raddr.s6_addr32[1]), 0U);
 }
 
 static void scope_fits_each_kind(struct kunit *test)
