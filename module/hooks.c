@@ -38,6 +38,7 @@
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/compat.h>
 #include <tcpstate/engine.h>
+#include <tcpstate/limits.h>
 #include <tcpstate/listeners.h>
 
 #define TCPSTATE_SET_STATE_TP "inet_sock_set_state"
@@ -155,6 +156,8 @@ static int tcpstate_reqsk_hash_ret(struct kretprobe_instance *ri,
 	if (!(regs_return_value(regs) & 0xff))
 		tcpstate_emit(args->req, args->cookie, TCPSTATE_EV_EXIT,
 			      TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
+	/* The queue length and the prefix counts have it now. */
+	tcpstate_syncap_release_claims();
 	return 0;
 }
 

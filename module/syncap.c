@@ -18,9 +18,20 @@
  *
  * Everything else passes untouched. The hook takes no lock: the caps and
  * the prefix counts are read under RCU; it allocates nothing and costs
- * one hash lookup per cap on the port. The counts it compares are read
- * before the SYN creates its request sock, so SYNs to one listener
- * handled at the same moment on N CPUs can overshoot a cap by N - 1.
+ * one hash lookup per cap on the port.
+ *
+ * Claims: the counts the hook compares include a SYN only once its
+ * request sock is queued, later in the same softirq on the same CPU. A
+ * SYN let through claims its place until then (an atomic counter per cap,
+ * hashed by listener and by prefix) and the hook adds the claims to the
+ * counts, so SYNs to one listener on N CPUs at once cannot take it past
+ * its cap. The claim ends when the request sock is queued (the return of
+ * inet_csk_reqsk_queue_hash_add(), after the queue length and the prefix
+ * count took it in) or, for a SYN TCP did not queue (a syncookie, its
+ * own backlog full), at the next SYN this CPU judges. Until then such a
+ * stale claim, at most one per CPU, makes its cap one stricter; two
+ * listeners or prefixes sharing a slot make it stricter for the moment
+ * the other's SYN is in flight. Both err on the side of the cap.
  *
  * Prefix counts: each cap keeps an rhashtable of its source prefixes,
  * changed under the cap's lock by the engine (request sock queued or
@@ -31,6 +42,8 @@
  */
 #include <linux/hash.h>
 #include <linux/inetdevice.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
@@ -54,6 +67,22 @@
 
 #define TCPSTATE_SYN_PREFIXES_MAX	65536
 #define TCPSTATE_SYNCAP_HASH_BITS	8
+
+/* A key needs a port, netns optional: a SYN meets at most two caps. */
+#define TCPSTATE_SYN_CAPS_PER_SYN	2
+
+/* What the SYN this CPU let through last still claims, cap by cap. */
+struct tcpstate_syn_claim {
+	struct tcpstate_limit *cap;	/* NULL: none; taken with xchg() */
+	atomic_t *listener_slot;	/* or NULL */
+	atomic_t *prefix_slot;		/* or NULL */
+};
+
+struct tcpstate_syn_claims {
+	struct tcpstate_syn_claim of_cap[TCPSTATE_SYN_CAPS_PER_SYN];
+};
+
+static DEFINE_PER_CPU(struct tcpstate_syn_claims, tcpstate_syn_claims);
 
 /* Caps by port, for the hook: RCU readers, writers hold tcpstate_limits_mutex. */
 static struct hlist_head tcpstate_syncap_hash[1 << TCPSTATE_SYNCAP_HASH_BITS];
@@ -120,60 +149,150 @@ static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpst
 #endif
 }
 
-/* Whether cap l refuses syn; counts the drop. RCU. */
-static bool tcpstate_syncap_refuses(struct tcpstate_limit *l, struct net *net,
-				    const struct tcpstate_syn *syn)
+/*
+ * Claims a place in slot if count, with the places other SYNs in flight
+ * claimed there, leaves one under max. The increment is a full barrier:
+ * count is read after it, and a claim is dropped only after the count took
+ * its SYN in (tcpstate_syn_unclaim()), so a SYN is counted once or twice,
+ * never zero times.
+ */
+static bool tcpstate_syn_claim_slot(atomic_t *slot, const atomic_t *count, u32 max)
 {
+	int claimed = atomic_inc_return(slot);
+
+	if ((u32)atomic_read(count) + claimed > max) {
+		atomic_dec(slot);
+		return false;
+	}
+	return true;
+}
+
+static void tcpstate_syn_unclaim(struct tcpstate_syn_claim *claim)
+{
+	/* RCU or preemption off: a removal waits before freeing the cap. */
+	if (!xchg(&claim->cap, NULL))
+		return;		/* none, or the cap's removal took it */
+	smp_mb__before_atomic();	/* the counts took the SYN in first */
+	if (claim->listener_slot)
+		atomic_dec(claim->listener_slot);
+	if (claim->prefix_slot)
+		atomic_dec(claim->prefix_slot);
+}
+
+/*
+ * The SYN this CPU let through last is queued, or TCP did not queue it:
+ * either way its claims end. From the request sock's hashing (its
+ * kretprobe) and from the hook, before it judges the next SYN.
+ */
+void tcpstate_syncap_release_claims(void)
+{
+	struct tcpstate_syn_claim *claims = this_cpu_ptr(&tcpstate_syn_claims)->of_cap;
+	int i;
+
+	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
+		if (READ_ONCE(claims[i].cap))
+			tcpstate_syn_unclaim(&claims[i]);
+}
+
+static void tcpstate_syncap_listener_drop(struct tcpstate_limit *l)
+{
+	atomic64_inc(&l->syn.listener_drops);
+	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_LISTENER);
+}
+
+/* prefix: NULL for one without sockets yet, refused for claims in flight. */
+static void tcpstate_syncap_prefix_drop(struct tcpstate_limit *l,
+					struct tcpstate_syn_prefix *prefix)
+{
+	if (prefix)
+		atomic64_inc(&prefix->drops);
+	atomic64_inc(&l->syn.prefix_drops);
+	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_PREFIX);
+}
+
+/*
+ * Whether cap l lets syn through; if so, the places it took are in claim,
+ * else the drop is counted. *listener is looked up on first need. RCU.
+ */
+static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
+				   const struct tcpstate_syn *syn, struct sock **listener,
+				   struct tcpstate_syn_claim *claim)
+{
+	static const atomic_t no_sockets = ATOMIC_INIT(0);
 	u32 listener_max = READ_ONCE(l->syn.listener_max);
 	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
+	struct tcpstate_syn_prefixes *prefixes;
+	struct tcpstate_syn_prefix *prefix;
+	struct tcpstate_prefix_key key;
+	atomic_t *slot;
 
-	if (listener_max) {
-		struct sock *listener = tcpstate_syncap_listener(net, syn);
-
-		if (listener && inet_csk_reqsk_queue_len(listener) >= listener_max) {
-			atomic64_inc(&l->syn.listener_drops);
-			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_LISTENER);
-			return true;
+	claim->listener_slot = NULL;
+	claim->prefix_slot = NULL;
+	if (listener_max && !*listener)
+		*listener = tcpstate_syncap_listener(net, syn);
+	/* No listener: TCP answers with a RST, there is no queue to cap. */
+	if (listener_max && *listener) {
+		slot = &l->syn.listener_claims[hash_ptr(*listener,
+							ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
+		if (!tcpstate_syn_claim_slot(slot, &inet_csk(*listener)->icsk_accept_queue.qlen,
+					     listener_max)) {
+			tcpstate_syncap_listener_drop(l);
+			return false;
 		}
+		claim->listener_slot = slot;
 	}
 	if (prefix_max) {
-		struct tcpstate_syn_prefixes *prefixes = rcu_dereference(l->syn.prefixes);
-		struct tcpstate_syn_prefix *prefix;
-		struct tcpstate_prefix_key key;
-
+		prefixes = rcu_dereference(l->syn.prefixes);
 		tcpstate_prefix_key_make(&key, &syn->saddr, syn->family, l);
 		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
-		if (prefix && atomic_read(&prefix->count) >= prefix_max) {
-			atomic64_inc(&prefix->drops);
-			atomic64_inc(&l->syn.prefix_drops);
-			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_PREFIX);
-			return true;
+		slot = &l->syn.prefix_claims[jhash(&key, sizeof(key), 0) &
+					     (TCPSTATE_SYN_CLAIM_SLOTS - 1)];
+		if (!tcpstate_syn_claim_slot(slot, prefix ? &prefix->count : &no_sockets,
+					     prefix_max)) {
+			if (claim->listener_slot)
+				atomic_dec(claim->listener_slot);
+			tcpstate_syncap_prefix_drop(l, prefix);
+			return false;
 		}
+		claim->prefix_slot = slot;
 	}
-	return false;
+	return true;
 }
 
 static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
 {
+	struct tcpstate_syn_claim *claims;
 	struct tcpstate_limit *l;
-	bool seen = false;
+	struct sock *listener = NULL;
 	unsigned int verdict = NF_ACCEPT;
+	bool seen = false;
+	int nr = 0, i;
 
+	/* The SYN judged before on this CPU was not queued: its claims end. */
+	tcpstate_syncap_release_claims();
+	claims = this_cpu_ptr(&tcpstate_syn_claims)->of_cap;
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(l, tcpstate_syncap_bucket(syn->dport), port_node) {
 		if (l->scope.port != syn->dport ||
 		    ((l->scope.selectors & TCPSTATE_SCOPE_NETNS) &&
 		     l->scope.netns_ino != net->ns.inum))
 			continue;
+		if (!seen)
+			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_SEEN);
 		seen = true;
-		if (tcpstate_syncap_refuses(l, net, syn)) {
+		if (WARN_ON_ONCE(nr == TCPSTATE_SYN_CAPS_PER_SYN))
+			break;
+		if (!tcpstate_syncap_admits(l, net, syn, &listener, &claims[nr])) {
 			verdict = NF_DROP;
 			break;
 		}
+		/* Its slots are set before a remote removal can see the cap. */
+		smp_store_release(&claims[nr++].cap, l);
 	}
 	rcu_read_unlock();
-	if (seen)
-		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_SEEN);
+	if (verdict == NF_DROP)
+		for (i = 0; i < nr; i++)
+			tcpstate_syn_unclaim(&claims[i]);
 	return verdict;
 }
 
@@ -476,9 +595,25 @@ void tcpstate_syncap_unpublish(struct tcpstate_limit *l)
 	WRITE_ONCE(tcpstate_syncaps_nr, tcpstate_syncaps_nr - 1);
 }
 
-/* From the kobject release: after a grace period, in process context. */
+/*
+ * From the kobject release: after a grace period, in process context. No
+ * hook can claim a place in l any more, but a CPU may hold one: take it
+ * back, and wait out a CPU dropping one as it is taken.
+ */
 void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 {
+	bool held = false;
+	int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
+
+		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
+			if (cmpxchg(&claims[i].cap, l, NULL) == l)
+				held = true;
+	}
+	if (held)
+		synchronize_rcu();
 	tcpstate_prefixes_free(rcu_dereference_protected(l->syn.prefixes, 1));
 	RCU_INIT_POINTER(l->syn.prefixes, NULL);
 }

@@ -60,6 +60,7 @@ LISTENER_MAX=64		# listener_max of the listener-cap tests
 PREFIX_MAX=32		# prefix_max of the prefix-cap tests
 PORT_LISTENER4=8100	# listener cap, hping3 --rand-source
 PORT_LISTENER6=8101	# listener cap, synflood from random /64s
+PORT_LISTENER_SMP=8102	# listener cap, a synflood on each of two CPUs
 PORT_PREFIX4=8200	# prefix cap, synflood from one /24
 PORT_PREFIX6=8201	# prefix cap, synflood from one /64
 PORT_UNCAPPED=8300	# a listener no cap names
@@ -124,7 +125,8 @@ setup_nft()
 	local port cmds="add table inet syncap;
 		add chain inet syncap input { type filter hook input priority filter; };"
 
-	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED; do
+	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_PREFIX4 \
+		    $PORT_PREFIX6 $PORT_UNCAPPED; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
@@ -156,7 +158,7 @@ for spec in sys.argv[3:]:
     socks.append(s)
 open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
-		4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
+		4:$PORT_LISTENER_SMP 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
 }
@@ -223,6 +225,21 @@ flood_synflood()
 {
 	exec ip netns exec "$att" "$HELPERS/synflood" -A "$3" -c "${4:-$FLOOD_SYNS}" \
 		-r "$FLOOD_RATE" "$1" "$2"
+}
+
+# flood_each_cpu PORT: a synflood pinned to each of CPUs 0 and 1, as fast
+# as it can, so that both CPUs judge SYNs to the one listener at once (a
+# SYN is judged and queued in the softirq of the CPU that sent it over
+# the veth). The cap must hold across CPUs, not just on one.
+flood_each_cpu()
+{
+	local cpu
+
+	for cpu in 0 1; do
+		ip netns exec "$att" taskset -c $cpu "$HELPERS/synflood" -A 10.6$cpu.0.0/16 \
+			-c $((FLOOD_SYNS / 2)) $SRV4 "$1" &
+	done
+	wait
 }
 
 # start_flood PORT DST_PREFIX CMD...: CMD in the background, and ss
@@ -382,7 +399,7 @@ for tool in nft hping3 ss nstat python3; do
 	fi
 done
 
-ktap_plan 27
+ktap_plan 32
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -407,6 +424,7 @@ expect_eq listener_cap_ipv4_refills_after_half_open_aborted \
 
 listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
 	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
+listener_cap listener_cap_two_cpus $PORT_LISTENER_SMP flood_each_cpu $PORT_LISTENER_SMP
 
 prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
 	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4 0

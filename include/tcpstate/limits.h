@@ -85,7 +85,8 @@ struct tcpstate_syn_prefixes {
 	struct rcu_head rcu;
 };
 
-struct tcpstate_tw_chunk;
+/* Slots a syn_cap hashes its claims into, by listener and by prefix. */
+#define TCPSTATE_SYN_CLAIM_SLOTS 16
 
 struct tcpstate_limit {
 	struct list_head state_node;	/* tcpstate_limits_by_state[state], RCU */
@@ -108,6 +109,13 @@ struct tcpstate_limit {
 			atomic64_t prefix_drops;
 			spinlock_t lock;	/* prefix counts change under it */
 			struct tcpstate_syn_prefixes __rcu *prefixes;
+			/*
+			 * SYNs let through whose request sock is not yet
+			 * counted, hashed by listener and by prefix: the
+			 * hook counts them as if they were (syncap.c).
+			 */
+			atomic_t listener_claims[TCPSTATE_SYN_CLAIM_SLOTS];
+			atomic_t prefix_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 		} syn;
 		struct {
 			u32 budget;		/* 0: none */
@@ -203,6 +211,7 @@ void tcpstate_syncap_destroy(struct tcpstate_limit *l);
 void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts,
 			     int delta);
 int tcpstate_syncap_recount(struct tcpstate_limit *l);
+void tcpstate_syncap_release_claims(void);
 void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l);
 
 /* twbudget.c */
