@@ -4,10 +4,11 @@
 # Load, unload and reload: what must hold before anything else is tested.
 # The module creates its debugfs and sysfs directories on load, removes
 # them on unload, and survives 20 load/unload cycles with a fresh start
-# each time.
+# each time. Module parameters out of range refuse the load; at their
+# bounds they load and take effect.
 source "$(dirname "$0")/lib.sh"
 
-ktap_plan 7
+ktap_plan 9
 
 tcpstate_loaded && tcpstate_unload
 
@@ -44,6 +45,28 @@ tcpstate_unload
 tcpstate_load
 expect_eq reload_starts_with_empty_matrix "FROM TO COUNT" \
 	"$(cat $DEBUGFS/transitions)"
+tcpstate_unload
+
+# insmod refuses each with ERANGE and leaves nothing loaded.
+refused=
+for param in syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129; do
+	err=$(insmod "$TCPSTATE_KO" $param 2>&1)
+	case "$err" in
+	*"Numerical result out of range"*) tcpstate_loaded || refused="$refused $param" ;;
+	*) tcpstate_loaded && tcpstate_unload; echo "# $param: ${err:-loaded}" ;;
+	esac
+done
+expect_eq out_of_range_prefix_len_params_refuse_load \
+	" syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129" "$refused"
+
+# The bounds load; a new syn_cap takes its prefix lengths from them, and
+# tw_budget makes the global budget.
+tcpstate_load syn_prefix_len4=8 syn_prefix_len6=128 tw_budget=100
+limit_add syn_caps port:9
+expect_eq params_at_bounds_load_and_apply "8 128 100" \
+	"$(cat $LIMITS/syn_caps/port:9/prefix_len4 $LIMITS/syn_caps/port:9/prefix_len6 \
+	       $LIMITS/tw_budgets/global/budget 2>&1 | paste -sd' ')"
+limit_remove syn_caps port:9
 tcpstate_unload
 
 ktap_finish
