@@ -42,7 +42,6 @@
  */
 #include <linux/hash.h>
 #include <linux/inetdevice.h>
-#include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -71,7 +70,13 @@
 /* A key needs a port, netns optional: a SYN meets at most two caps. */
 #define TCPSTATE_SYN_CAPS_PER_SYN	2
 
-/* What the SYN this CPU let through last still claims, cap by cap. */
+/*
+ * What the SYN this CPU let through last still claims, cap by cap. Only
+ * its own CPU writes an entry: the hook and the request sock's kretprobe,
+ * both with BHs off on that CPU, so never at once; they run under RCU (or
+ * with preemption off), which a cap's removal waits out after taking
+ * its claims back with cmpxchg() (tcpstate_syncap_destroy()).
+ */
 struct tcpstate_syn_claim {
 	struct tcpstate_limit *cap;	/* NULL: none; taken with xchg() */
 	atomic_t *listener_slot;	/* or NULL */
@@ -245,8 +250,12 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 		prefixes = rcu_dereference(l->syn.prefixes);
 		tcpstate_prefix_key_make(&key, &syn->saddr, syn->family, l);
 		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
-		slot = &l->syn.prefix_claims[jhash(&key, sizeof(key), 0) &
-					     (TCPSTATE_SYN_CLAIM_SLOTS - 1)];
+		/* A fold, not the table's jhash again: a slot is only a spread. */
+		slot = &l->syn.prefix_claims[hash_32((__force u32)(key.addr.s6_addr32[0] ^
+								   key.addr.s6_addr32[1] ^
+								   key.addr.s6_addr32[2] ^
+								   key.addr.s6_addr32[3]),
+						     ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
 		if (!tcpstate_syn_claim_slot(slot, prefix ? &prefix->count : &no_sockets,
 					     prefix_max)) {
 			if (claim->listener_slot)
