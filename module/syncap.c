@@ -100,10 +100,21 @@ static unsigned int syn_prefix_len6 = 64;
 module_param(syn_prefix_len6, uint, 0444);
 MODULE_PARM_DESC(syn_prefix_len6, "prefix_len6 of new syn_caps (32..128, default 64)");
 
+/* Word by word: the hook and every request sock compare a key or two. */
+static int tcpstate_prefix_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct tcpstate_prefix_key *key = arg->key;
+	const struct tcpstate_syn_prefix *prefix = obj;
+
+	return !ipv6_addr_equal(&prefix->key.addr, &key->addr) ||
+	       prefix->key.family != key->family || prefix->key.len != key->len;
+}
+
 static const struct rhashtable_params tcpstate_prefix_params = {
 	.key_len = sizeof(struct tcpstate_prefix_key),
 	.key_offset = offsetof(struct tcpstate_syn_prefix, key),
 	.head_offset = offsetof(struct tcpstate_syn_prefix, node),
+	.obj_cmpfn = tcpstate_prefix_cmp,
 	.automatic_shrinking = true,
 };
 
@@ -533,6 +544,13 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_soc
 		return;
 	/* Engine: under RCU. Creation's walk: under the mutex, l unpublished. */
 	prefixes = rcu_dereference_check(l->syn.prefixes, lockdep_is_held(&tcpstate_limits_mutex));
+	/*
+	 * None kept (a listener cap alone): nothing to take ts out of. Had
+	 * ts been counted, its own +1, ordered before this by its entry's
+	 * lock, would still be in nr.
+	 */
+	if (delta < 0 && !atomic_read(&prefixes->nr))
+		return;
 	tcpstate_prefixes_add(l, prefixes, ts, delta);
 }
 

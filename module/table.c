@@ -25,10 +25,22 @@ static unsigned int tcpstate_table_max = TCPSTATE_MAX_SOCKETS_DEFAULT;
 
 struct rhashtable tcpstate_table;
 
+/*
+ * Every event looks its cookie up: compare it as the u64 it is, not
+ * through rhashtable's default out-of-line memcmp().
+ */
+static int tcpstate_table_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct tcpstate_sock *ts = obj;
+
+	return ts->cookie != *(const u64 *)arg->key;
+}
+
 static const struct rhashtable_params tcpstate_table_params = {
 	.key_len = sizeof(u64),
 	.key_offset = offsetof(struct tcpstate_sock, cookie),
 	.head_offset = offsetof(struct tcpstate_sock, node),
+	.obj_cmpfn = tcpstate_table_cmp,
 	.automatic_shrinking = true,
 };
 
