@@ -61,6 +61,7 @@ PREFIX_MAX=32		# prefix_max of the prefix-cap tests
 PORT_LISTENER4=8100	# listener cap, hping3 --rand-source
 PORT_LISTENER6=8101	# listener cap, synflood from random /64s
 PORT_LISTENER_SMP=8102	# listener cap, a synflood on each of two CPUs
+PORT_COOKIES=8103	# listener cap of 1, every SYN answered with a syncookie
 PORT_PREFIX4=8200	# prefix cap, synflood from one /24
 PORT_PREFIX6=8201	# prefix cap, synflood from one /64
 PORT_UNCAPPED=8300	# a listener no cap names
@@ -125,8 +126,8 @@ setup_nft()
 	local port cmds="add table inet syncap;
 		add chain inet syncap input { type filter hook input priority filter; };"
 
-	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_PREFIX4 \
-		    $PORT_PREFIX6 $PORT_UNCAPPED; do
+	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES \
+		    $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
@@ -158,7 +159,7 @@ for spec in sys.argv[3:]:
     socks.append(s)
 open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
-		4:$PORT_LISTENER_SMP 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
+		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
 }
@@ -399,7 +400,7 @@ for tool in nft hping3 ss nstat python3; do
 	fi
 done
 
-ktap_plan 32
+ktap_plan 35
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -425,6 +426,36 @@ expect_eq listener_cap_ipv4_refills_after_half_open_aborted \
 listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
 	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
 listener_cap listener_cap_two_cpus $PORT_LISTENER_SMP flood_each_cpu $PORT_LISTENER_SMP
+
+# Claims of SYNs TCP does not queue. With tcp_syncookies=2 every SYN is
+# answered with a cookie and no request sock, so no claim ends at a
+# hashing: each ends when the next SYN is judged on its CPU (a SYN is
+# judged on the CPU that sent it over the veth). Under a cap of 1, a
+# claim left behind would drop every later SYN; until its CPU judges
+# again it makes the cap one stricter for the other CPU, as documented.
+# syn_cookies N CPU: N SYNs from CPU, all judged before it returns.
+syn_cookies()
+{
+	ip netns exec "$att" taskset -c "$2" "$HELPERS/synflood" -A 10.67.0.0/16 -c "$1" \
+		$SRV4 $PORT_COOKIES > /dev/null
+	last_syns=
+	busywait $WAIT_MS syns_settled $PORT_COOKIES
+}
+cookies_sent() { ip netns exec "$srv" nstat -asz TcpExtSyncookiesSent | awk 'NR > 1 { print $2 }'; }
+cookies_row() { echo "drops=$(limits_drops syn_cap port:$PORT_COOKIES) syns=$(listener_syns $PORT_COOKIES) cookies=$(($(cookies_sent) - cookies_before)) queued=$(half_open $PORT_COOKIES)"; }
+ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=2
+cookies_before=$(cookies_sent)
+err=$(cap_add $PORT_COOKIES listener_max=1) || echo "# cookies: $err"
+syn_cookies 50 0
+expect_eq cookies_claims_end_at_next_syn_on_their_cpu "drops=0 syns=50 cookies=50 queued=0" \
+	"$(cookies_row)"
+syn_cookies 1 1
+expect_eq cookies_claim_left_makes_cap_one_stricter_elsewhere "drops=1 syns=50 cookies=50 queued=0" \
+	"$(cookies_row)"
+syn_cookies 1 0
+expect_eq cookies_claim_left_ends_when_its_cpu_judges_again "drops=1 syns=51 cookies=51 queued=0" \
+	"$(cookies_row)"
+ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=0
 
 prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
 	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4 0
