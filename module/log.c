@@ -19,10 +19,10 @@
  *   gap         records lost since the reader last took one from this
  *               CPU; printed as "# lost N" before that CPU's next record.
  *
- * Concurrency. The writer runs in any context but NMI (tracepoints and
- * kprobes on TCP code: process, softirq, possibly hardirq) and may nest
- * on one CPU. It disables interrupts and takes its own CPU's raw spinlock:
- * disabling interrupts is what makes nesting impossible, and the lock is
+ * Concurrency. The writer runs in any context but NMI (hooks on TCP code:
+ * process, softirq, possibly hardirq) and may nest on one CPU. It
+ * disables interrupts and takes its own CPU's raw spinlock: disabling
+ * interrupts is what makes nesting impossible, and the lock is
  * what keeps out the reader and a resize running on other CPUs, the only
  * others who touch a ring (the reader moves tail, the writer moves it too
  * when it overwrites). No writer ever takes another CPU's lock, so there
@@ -221,8 +221,8 @@ void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *
 	local_irq_restore(flags);
 	/*
 	 * Not wake_up(): it takes the waitqueue lock and the rq lock of the
-	 * woken task, and a kprobe or tracepoint handler may run with rq or
-	 * pi locks held, which would deadlock. irq_work_queue() only sets a
+	 * woken task, and a hook (tracepoint, ftrace callback, kretprobe)
+	 * may run with rq or pi locks held, which would deadlock. irq_work_queue() only sets a
 	 * flag and raises a self-IPI (as kernel/trace/ring_buffer.c does);
 	 * log_wakeup() then runs in a hardirq of its own.
 	 */

@@ -6,9 +6,10 @@
  * socket's end: the walk finds a socket in its hash bucket while, on
  * another CPU, the socket's end has already been reported (the probes
  * fire at function entry, before the kill takes the bucket lock the walk
- * holds), so the engine adopts a socket about to go. And a probe can miss
- * an end outright (kprobe nmissed: a probe that fires while another of
- * ours runs on the same CPU).
+ * holds), so the engine adopts a socket about to go. And a hook can miss
+ * an end outright (probes_missed: a kretprobe that fires while another
+ * kprobe runs on the same CPU, or an entry hook refused by ftrace's
+ * recursion guard).
  *
  * The sweep looks each candidate's socket up in the established hash by
  * the entry's namespace and tuple, which finds full, request and

@@ -12,7 +12,8 @@
  * FIFO stays about as long as the scope's live count: TIME_WAIT sockets
  * mostly end in the order they began).
  *
- * Killing cannot happen where the engine runs: the hooks are kprobes, and
+ * Killing cannot happen where the engine runs: the hooks run inside TCP's
+ * own functions (ftrace callbacks and kretprobes), and
  * inet_twsk_deschedule_put() waits for the timer (del_timer_sync) and
  * would re-enter our own probes. A worker does it, with the limits mutex
  * held, in process context with BHs off as inet_twsk_purge() does: it

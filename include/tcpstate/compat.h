@@ -42,6 +42,21 @@
 #endif /* LINUX_VERSION_CODE < 6.11 */
 
 /*
+ * A hooked function's argument, in an ftrace callback. 6.12's struct
+ * ftrace_regs is opaque, read through ftrace_regs_get_argument() (the
+ * accessors "ftrace: Consolidate ftrace_regs accessor functions for archs
+ * using pt_regs" made generic); 6.1 has no accessor, and on x86 its
+ * struct ftrace_regs is a struct pt_regs whose argument registers
+ * ftrace_caller saves. Keyed on the accessor, a macro wherever it exists,
+ * since it reached each architecture in a different release.
+ */
+#ifdef ftrace_regs_get_argument
+#define tcpstate_ftrace_arg(fregs, n) ftrace_regs_get_argument(fregs, n)
+#else /* !ftrace_regs_get_argument */
+#define tcpstate_ftrace_arg(fregs, n) regs_get_kernel_argument(&(fregs)->regs, n)
+#endif /* ftrace_regs_get_argument */
+
+/*
  * "kunit: test: Add vm_mmap() allocation resource manager" gave KUnit
  * kunit_vm_mmap(), user memory a test can read() into. It is in 6.12 and
  * not in 6.1; the cut is placed at 6.12, the first supported kernel known
