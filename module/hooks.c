@@ -290,7 +290,6 @@ struct tcpstate_entry_hook {
 	struct ftrace_ops ops;
 	const char *symbol;
 	void (*handler)(struct ftrace_regs *fregs);
-	unsigned long __percpu *nmissed;	/* recursion in one context */
 };
 
 static struct tcpstate_entry_hook tcpstate_entry_hooks[] = {
@@ -300,6 +299,11 @@ static struct tcpstate_entry_hook tcpstate_entry_hooks[] = {
 	{ .symbol = TCPSTATE_TW_HASH_SYMBOL, .handler = tcpstate_on_tw_hash },
 	{ .symbol = "tcp_conn_request", .handler = tcpstate_on_conn_request },
 };
+
+#define TCPSTATE_ENTRY_HOOKS_NR ARRAY_SIZE(tcpstate_entry_hooks)
+
+/* Calls an entry hook refused: recursion in one context, per hook. */
+static DEFINE_PER_CPU(unsigned long [TCPSTATE_ENTRY_HOOKS_NR], tcpstate_entry_nmissed);
 
 static struct kretprobe tcpstate_kretprobes[] = {
 	{
@@ -339,7 +343,7 @@ static void notrace tcpstate_entry_callback(unsigned long ip, unsigned long pare
 
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0) {
-		this_cpu_inc(*hook->nmissed);
+		this_cpu_inc(tcpstate_entry_nmissed[hook - tcpstate_entry_hooks]);
 		return;
 	}
 	hook->handler(fregs);
@@ -360,8 +364,6 @@ static void tcpstate_unregister_entry_hooks(unsigned int n)
 
 		unregister_ftrace_function(&hook->ops);
 		ftrace_free_filter(&hook->ops);
-		free_percpu(hook->nmissed);
-		hook->nmissed = NULL;
 	}
 }
 
@@ -371,9 +373,6 @@ static int tcpstate_register_entry_hook(struct tcpstate_entry_hook *hook)
 	char symbol[KSYM_NAME_LEN];
 	int ret;
 
-	hook->nmissed = alloc_percpu(unsigned long);
-	if (!hook->nmissed)
-		return -ENOMEM;
 	hook->ops.func = tcpstate_entry_callback;
 	strscpy(symbol, hook->symbol, sizeof(symbol));
 	ret = ftrace_set_filter(&hook->ops, symbol, strlen(symbol), 1);
@@ -382,8 +381,6 @@ static int tcpstate_register_entry_hook(struct tcpstate_entry_hook *hook)
 	if (ret) {
 		pr_err("cannot hook the entry of %s: %d\n", hook->symbol, ret);
 		ftrace_free_filter(&hook->ops);
-		free_percpu(hook->nmissed);
-		hook->nmissed = NULL;
 	}
 	return ret;
 }
@@ -393,7 +390,7 @@ static int tcpstate_register_entry_hooks(void)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(tcpstate_entry_hooks); i++) {
+	for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++) {
 		ret = tcpstate_register_entry_hook(&tcpstate_entry_hooks[i]);
 		if (ret) {
 			tcpstate_unregister_entry_hooks(i);
@@ -459,7 +456,7 @@ int tcpstate_hooks_init(void)
 	return 0;
 
 out_unregister_entry_hooks:
-	tcpstate_unregister_entry_hooks(ARRAY_SIZE(tcpstate_entry_hooks));
+	tcpstate_unregister_entry_hooks(TCPSTATE_ENTRY_HOOKS_NR);
 out_unregister_tp:
 	tracepoint_probe_unregister(tcpstate_set_state_tp, tcpstate_on_set_state, NULL);
 	tracepoint_synchronize_unregister();
@@ -470,7 +467,7 @@ void tcpstate_hooks_uninit(void)
 {
 	tracepoint_probe_unregister(tcpstate_set_state_tp,
 				    tcpstate_on_set_state, NULL);
-	tcpstate_unregister_entry_hooks(ARRAY_SIZE(tcpstate_entry_hooks));
+	tcpstate_unregister_entry_hooks(TCPSTATE_ENTRY_HOOKS_NR);
 	tcpstate_unregister_kretprobes(ARRAY_SIZE(tcpstate_kretprobes));
 	/*
 	 * A tracepoint handler may still be running on another CPU; once
@@ -483,16 +480,11 @@ void tcpstate_hooks_uninit(void)
 unsigned long tcpstate_hooks_nmissed(void)
 {
 	unsigned long missed = 0;
-	int i;
+	int cpu, i;
 
-	for (i = 0; i < ARRAY_SIZE(tcpstate_entry_hooks); i++) {
-		unsigned long __percpu *nmissed = tcpstate_entry_hooks[i].nmissed;
-		int cpu;
-
-		if (nmissed)
-			for_each_possible_cpu(cpu)
-				missed += READ_ONCE(*per_cpu_ptr(nmissed, cpu));
-	}
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++)
+			missed += READ_ONCE(per_cpu(tcpstate_entry_nmissed, cpu)[i]);
 	for (i = 0; i < ARRAY_SIZE(tcpstate_kretprobes); i++)
 		missed += tcpstate_kretprobes[i].nmissed +
 			  tcpstate_kretprobes[i].kp.nmissed;
