@@ -13,6 +13,7 @@
  * the engine do not share a lock), which the README states.
  */
 #include <linux/debugfs.h>
+#include <linux/hash.h>
 #include <linux/inet.h>
 #include <linux/kernfs.h>
 #include <linux/percpu.h>
@@ -29,8 +30,23 @@
 DEFINE_MUTEX(tcpstate_limits_mutex);
 int tcpstate_limits_nr;
 
-/* RCU lists for the engine; the type lists are for configuration. */
-static struct list_head tcpstate_limits_by_state[TCPSTATE_NR_STATES];
+/*
+ * The engine's index, RCU: a gauge move visits only the limits of its
+ * state whose scope can take the socket, however many others exist. A
+ * limit hangs by the port its scope names (the local port, else the
+ * remote one); global and netns scopes, which name none, on one chain.
+ */
+#define TCPSTATE_LIMITS_PORT_BITS	6
+
+struct tcpstate_limits_of_state {
+	struct hlist_head unported;
+	struct hlist_head by_port[1 << TCPSTATE_LIMITS_PORT_BITS];
+	struct hlist_head by_rport[1 << TCPSTATE_LIMITS_PORT_BITS];
+};
+
+static struct tcpstate_limits_of_state tcpstate_limits_by_state[TCPSTATE_NR_STATES];
+
+/* The type lists are for configuration, under the mutex. */
 static struct list_head tcpstate_limits_by_type[TCPSTATE_LIMIT_NR_TYPES];
 
 static const char *const tcpstate_limit_type_names[TCPSTATE_LIMIT_NR_TYPES] = {
@@ -138,14 +154,30 @@ static void tcpstate_limit_count(struct tcpstate_limit *l, int delta, int *count
 	*count = c;
 }
 
-void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+static struct hlist_head *tcpstate_limits_chain(struct hlist_head *buckets, u16 port)
+{
+	return &buckets[hash_32(port, TCPSTATE_LIMITS_PORT_BITS)];
+}
+
+/* Where l hangs in the index: the chain of the port its scope names. */
+static struct hlist_head *tcpstate_limit_chain(const struct tcpstate_limit *l)
+{
+	struct tcpstate_limits_of_state *of_state = &tcpstate_limits_by_state[l->state];
+
+	if (l->scope.selectors & TCPSTATE_SCOPE_PORT)
+		return tcpstate_limits_chain(of_state->by_port, l->scope.port);
+	if (l->scope.selectors & TCPSTATE_SCOPE_REMOTE)
+		return tcpstate_limits_chain(of_state->by_rport, l->scope.rport);
+	return &of_state->unported;
+}
+
+static void tcpstate_limits_account_chain(struct hlist_head *chain,
+					  const struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_limit *l;
 	int count;
 
-	if (state <= 0 || state >= TCPSTATE_NR_STATES)
-		return;
-	list_for_each_entry_rcu(l, &tcpstate_limits_by_state[state], state_node) {
+	hlist_for_each_entry_rcu(l, chain, state_node) {
 		if (!tcpstate_scope_match(&l->scope, ts))
 			continue;
 		tcpstate_limit_count(l, delta, &count);
@@ -161,6 +193,20 @@ void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int de
 			break;
 		}
 	}
+}
+
+void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+{
+	struct tcpstate_limits_of_state *of_state;
+
+	if (state <= 0 || state >= TCPSTATE_NR_STATES)
+		return;
+	of_state = &tcpstate_limits_by_state[state];
+	tcpstate_limits_account_chain(&of_state->unported, ts, delta);
+	tcpstate_limits_account_chain(tcpstate_limits_chain(of_state->by_port, ts->sport),
+				      ts, delta);
+	tcpstate_limits_account_chain(tcpstate_limits_chain(of_state->by_rport, ts->dport),
+				      ts, delta);
 }
 
 /* The starting count of a new object: sockets already in its state and scope. */
@@ -231,7 +277,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	l->type = type;
 	l->scope = scope;
 	strscpy(l->key, key, sizeof(l->key));
-	INIT_LIST_HEAD(&l->state_node);
+	INIT_HLIST_NODE(&l->state_node);
 	INIT_LIST_HEAD(&l->type_node);
 	switch (type) {
 	case TCPSTATE_LIMIT_SYN_CAP:
@@ -273,7 +319,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	/* A tw_budget queued its sockets in create: they need an order. */
 	if (type != TCPSTATE_LIMIT_TW_BUDGET)
 		tcpstate_table_for_each(tcpstate_limit_populate_one, l);
-	list_add_tail_rcu(&l->state_node, &tcpstate_limits_by_state[l->state]);
+	hlist_add_head_rcu(&l->state_node, tcpstate_limit_chain(l));
 	list_add_tail(&l->type_node, &tcpstate_limits_by_type[type]);
 	if (type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_publish(l);
@@ -292,7 +338,7 @@ static void tcpstate_limit_unlink(struct tcpstate_limit *l)
 {
 	lockdep_assert_held(&tcpstate_limits_mutex);
 	WRITE_ONCE(l->dead, true);
-	list_del_rcu(&l->state_node);
+	hlist_del_init_rcu(&l->state_node);
 	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_unpublish(l);
 	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr - 1);
@@ -433,8 +479,6 @@ int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
 {
 	int i, ret;
 
-	for (i = 0; i < TCPSTATE_NR_STATES; i++)
-		INIT_LIST_HEAD(&tcpstate_limits_by_state[i]);
 	for (i = 0; i < TCPSTATE_LIMIT_NR_TYPES; i++)
 		INIT_LIST_HEAD(&tcpstate_limits_by_type[i]);
 	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
