@@ -81,6 +81,12 @@ expect_eq log_size_change_counts_unread_records_lost "$written" \
 sysfs_write $SYSFS/enabled 1 >/dev/null
 
 # reset clears counters, keeps gauges: one listener stays a listener.
+# Request socks that earlier scripts' floods left in namespaces since
+# deleted die at their next SYN-ACK timer, up to half a minute on, each a
+# SYN_RECV -> CLOSE after the reset: wait until none is left (the gauge
+# counts them, adopted at load).
+no_request_socks() { [ "$(awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states)" = 0 ]; }
+busywait 60000 no_request_socks
 python3 -c '
 import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
