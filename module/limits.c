@@ -484,12 +484,9 @@ int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
 	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
 	if (!tcpstate_limits_pcpu)
 		return -ENOMEM;
-	ret = tcpstate_twbudget_init();
-	if (ret)
-		goto out_free;
 	ret = tcpstate_syncap_init();
 	if (ret)
-		goto out_twbudget;
+		goto out_free;
 	ret = tcpstate_limits_sysfs_init(parent);
 	if (ret)
 		goto out_syncap;
@@ -513,8 +510,7 @@ out_sysfs:
 	tcpstate_limits_sysfs_uninit();
 out_syncap:
 	tcpstate_syncap_uninit();
-out_twbudget:
-	tcpstate_twbudget_uninit();
+	tcpstate_twbudget_uninit();	/* the tw_budget= budget may have queued it */
 out_free:
 	free_percpu(tcpstate_limits_pcpu);
 	return ret;

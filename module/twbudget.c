@@ -305,11 +305,6 @@ void tcpstate_twbudget_destroy(struct tcpstate_limit *l)
 	tcpstate_tw_free_all(l);
 }
 
-int tcpstate_twbudget_init(void)
-{
-	return 0;
-}
-
 /* After every budget is gone: nothing can queue the work again. */
 void tcpstate_twbudget_uninit(void)
 {

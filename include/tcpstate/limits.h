@@ -215,7 +215,6 @@ void tcpstate_syncap_release_claims(void);
 void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l);
 
 /* twbudget.c */
-int tcpstate_twbudget_init(void);
 void tcpstate_twbudget_uninit(void);
 int tcpstate_twbudget_create(struct tcpstate_limit *l);
 void tcpstate_twbudget_destroy(struct tcpstate_limit *l);
