@@ -28,10 +28,19 @@ struct tcpstate_listener {
 	struct rcu_head rcu;
 };
 
+/* Two lookups per SYN: compare the cookie as a u64, not with memcmp(). */
+static int tcpstate_listener_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct tcpstate_listener *l = obj;
+
+	return l->cookie != *(const u64 *)arg->key;
+}
+
 static const struct rhashtable_params tcpstate_listener_params = {
 	.key_len = sizeof(u64),
 	.key_offset = offsetof(struct tcpstate_listener, cookie),
 	.head_offset = offsetof(struct tcpstate_listener, node),
+	.obj_cmpfn = tcpstate_listener_cmp,
 	.automatic_shrinking = true,
 };
 
