@@ -31,10 +31,13 @@ DEFINE_MUTEX(tcpstate_limits_mutex);
 int tcpstate_limits_nr;
 
 /*
- * The engine's index, RCU: a gauge move visits only the limits of its
- * state whose scope can take the socket, however many others exist. A
- * limit hangs by the port its scope names (the local port, else the
- * remote one); global and netns scopes, which name none, on one chain.
+ * The engine's index: a gauge move visits only the limits of its state
+ * whose scope can take the socket, however many others exist. A limit
+ * hangs by the port its scope names (the local port, else the remote
+ * one); global and netns scopes, which name none, on one chain. The
+ * engine walks the chains under RCU; they change only under
+ * tcpstate_limits_mutex (add, unlink), and an unlinked limit is freed
+ * after a grace period (tcpstate_limit_finish_removal()).
  */
 #define TCPSTATE_LIMITS_PORT_BITS	6
 

@@ -89,7 +89,7 @@ struct tcpstate_syn_prefixes {
 #define TCPSTATE_SYN_CLAIM_SLOTS 16
 
 struct tcpstate_limit {
-	struct hlist_node state_node;	/* the engine's index (limits.c), RCU */
+	struct hlist_node state_node;	/* engine's index: RCU, mutex to write */
 	struct list_head type_node;	/* tcpstate_limits_by_type[type], mutex */
 	struct hlist_node port_node;	/* syn_caps: tcpstate_syncap_hash, RCU */
 	struct kobject kobj;
