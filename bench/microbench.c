@@ -34,11 +34,6 @@ void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int de
 /* As in a namespace: every event counts globally and per namespace. */
 static struct tcpstate_counters bench_netns;
 
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
-{
-	return &bench_netns;
-}
-
 struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
 {
 	return &bench_netns;

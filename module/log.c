@@ -13,16 +13,17 @@
  *
  *   head, tail  u64 counts of records ever written to / taken from this
  *               CPU's ring; head - tail <= records_per_cpu.
- *   written     records ever passed to tcpstate_log_write() on this CPU.
+ *   written     records ever committed to this CPU's ring.
  *   lost        records gone unread: overwritten when the ring was full,
  *               or dropped by a resize. written = read + lost + unread.
  *   gap         records lost since the reader last took one from this
  *               CPU; printed as "# lost N" before that CPU's next record.
  *
  * Concurrency. The writer runs in any context but NMI (hooks on TCP code:
- * process, softirq, possibly hardirq) and may nest on one CPU. It
- * disables interrupts and takes its own CPU's raw spinlock: disabling
- * interrupts is what makes nesting impossible, and the lock is
+ * process, softirq, possibly hardirq) and may nest on one CPU. It runs
+ * with interrupts off (the engine writes under its irqsave entry lock;
+ * tcpstate_log_write() disables them itself) and takes its own CPU's raw
+ * spinlock: interrupts off is what makes nesting impossible, and the lock is
  * what keeps out the reader and a resize running on other CPUs, the only
  * others who touch a ring (the reader moves tail, the writer moves it too
  * when it overwrites). No writer ever takes another CPU's lock, so there
@@ -171,17 +172,15 @@ void tcpstate_log_uninit(struct tcpstate_log *log)
 }
 
 /*
- * Appends @rec to @cpu's ring, overwriting the oldest unread record when
- * full. Interrupts are off, so nothing nests inside the critical section
- * on this CPU. Returns whether a reader asked to be woken. Only the tests
- * pass a @cpu other than the current one.
+ * Claims the next slot of @cpu's ring, overwriting the oldest unread
+ * record when full, and returns with that ring's lock held. Interrupts
+ * are off, so nothing nests inside the critical section on this CPU.
+ * Only the tests pass a @cpu other than the current one.
  */
-static bool log_push(struct tcpstate_log *log, int cpu,
-		     const struct tcpstate_record *rec)
+static struct tcpstate_record *log_claim(struct tcpstate_log *log, int cpu)
+	__acquires(ring_lock)
 {
 	struct tcpstate_log_cpu *c = per_cpu_ptr(log->cpus, cpu);
-	struct tcpstate_record *slot;
-	bool wake;
 
 	lockdep_assert_irqs_disabled();
 	raw_spin_lock(&c->lock);
@@ -190,9 +189,21 @@ static bool log_push(struct tcpstate_log *log, int cpu,
 		WRITE_ONCE(c->lost, c->lost + 1);
 		c->gap++;
 	}
-	slot = &c->ring->rec[c->head & c->ring->mask];
-	*slot = *rec;
-	/* The ring knows its CPU; the caller need not fill cpu and reserved. */
+	return &c->ring->rec[c->head & c->ring->mask];
+}
+
+/*
+ * Publishes the slot log_claim() returned and drops the ring lock.
+ * Returns whether a reader asked to be woken.
+ */
+static bool log_publish(struct tcpstate_log *log, int cpu,
+			struct tcpstate_record *slot)
+	__releases(ring_lock)
+{
+	struct tcpstate_log_cpu *c = per_cpu_ptr(log->cpus, cpu);
+	bool wake;
+
+	/* The ring knows its CPU; the writer need not fill cpu and reserved. */
 	slot->cpu = cpu;
 	slot->reserved = 0;
 	WRITE_ONCE(c->head, c->head + 1);
@@ -208,17 +219,25 @@ static bool log_push(struct tcpstate_log *log, int cpu,
 }
 
 /*
- * Hot path: called by the hooks for every transition. O(1), never sleeps
- * or allocates. rec->cpu is filled in here.
+ * Hot path, in two halves so that the writer builds its record in the
+ * ring itself: a record on the stack would be zeroed first (Debian builds
+ * with CONFIG_INIT_STACK_ALL_ZERO) and then copied. The caller has
+ * interrupts off (the engine holds its entry lock with irqsave), which is
+ * what keeps a nested writer out of the ring on this CPU, so the log does
+ * not save and restore them a second time. tcpstate_log_reserve()
+ * returns the slot with this CPU's ring locked; the caller fills every
+ * field but cpu and reserved, at once and without sleeping, and passes it
+ * to tcpstate_log_commit(). O(1), never allocates.
  */
-void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *rec)
+struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log)
+	__acquires(ring_lock)
 {
-	unsigned long flags;
-	bool wake;
+	return log_claim(log, smp_processor_id());
+}
 
-	local_irq_save(flags);
-	wake = log_push(log, smp_processor_id(), rec);
-	local_irq_restore(flags);
+void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot)
+	__releases(ring_lock)
+{
 	/*
 	 * Not wake_up(): it takes the waitqueue lock and the rq lock of the
 	 * woken task, and a hook (tracepoint, ftrace callback, kretprobe)
@@ -226,8 +245,21 @@ void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *
 	 * flag and raises a self-IPI (as kernel/trace/ring_buffer.c does);
 	 * log_wakeup() then runs in a hardirq of its own.
 	 */
-	if (wake)
+	if (log_publish(log, smp_processor_id(), slot))
 		irq_work_queue(&log->wakeup);
+}
+
+/* A record built elsewhere, copied in, from any context but NMI. */
+void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *rec)
+{
+	struct tcpstate_record *slot;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	slot = tcpstate_log_reserve(log);
+	*slot = *rec;
+	tcpstate_log_commit(log, slot);
+	local_irq_restore(flags);
 }
 
 u64 tcpstate_log_written(const struct tcpstate_log *log)
@@ -487,7 +519,7 @@ static ssize_t log_fill_raw(struct tcpstate_log *log, char __user *ubuf, size_t 
 /*
  * The wait condition: must not sleep (it runs in TASK_INTERRUPTIBLE), so
  * it takes only ring locks. wakeup_wanted is set before the rings are
- * looked at; see log_push() for why that closes the race.
+ * looked at; see log_publish() for why that closes the race.
  */
 static bool log_readable(struct tcpstate_log *log)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The from x to transition matrix: one set of u64 counters per CPU, so
- * that the hook bumps a counter with one this_cpu op and no lock, and a
- * reader sums the CPUs when it wants a figure.
+ * that the hook bumps a counter with one this_cpu op and no lock
+ * (tcpstate_matrix_count(), inline in tcpstate.h), and a reader sums the
+ * CPUs when it wants a figure.
  *
  * A sum taken while hooks run is not a snapshot: each cell is exact on
  * its own, cells read a moment apart may differ by in-flight events.
@@ -21,16 +22,6 @@ void tcpstate_matrix_uninit(struct tcpstate_matrix *m)
 {
 	free_percpu(m->cells);
 	m->cells = NULL;
-}
-
-/* Hot path: called from the state-change hooks in any context. */
-void tcpstate_matrix_count(struct tcpstate_matrix *m, int from, int to)
-{
-	if (unlikely(!tcpstate_state_valid(from) || !tcpstate_state_valid(to))) {
-		this_cpu_inc(m->cells->invalid);
-		return;
-	}
-	this_cpu_inc(m->cells->count[from][to]);
 }
 
 /*

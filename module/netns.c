@@ -48,11 +48,6 @@ struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
 	return rcu_dereference(tn->live);
 }
 
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
-{
-	return tcpstate_netns_counters_of(read_pnet(&sk->__sk_common.skc_net));
-}
-
 /*
  * A namespace must not fail to come up because of us: without memory it
  * simply has no per-namespace figures (said once in the kernel log).

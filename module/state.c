@@ -15,7 +15,7 @@ static const char *const tcpstate_state_names[TCPSTATE_NR_STATES] =
 #define TCPSTATE_ASSERT_SAME_STATE(name) \
 	BUILD_BUG_ON((int)TCPSTATE_##name != (int)TCP_##name)
 
-static inline void tcpstate_state_check_numbering(void)
+static void tcpstate_state_check_numbering(void)
 {
 	TCPSTATE_ASSERT_SAME_STATE(ESTABLISHED);
 	TCPSTATE_ASSERT_SAME_STATE(SYN_SENT);
@@ -36,15 +36,10 @@ static inline void tcpstate_state_check_numbering(void)
 	BUILD_BUG_ON(ARRAY_SIZE(tcpstate_state_names) != TCPSTATE_NR_STATES);
 }
 
-bool tcpstate_state_valid(int state)
-{
-	tcpstate_state_check_numbering();
-	return state > 0 && state < TCPSTATE_NR_STATES;
-}
-
 /* Never NULL: an unknown number prints as UNKNOWN rather than crashing a reader. */
 const char *tcpstate_state_name(int state)
 {
+	tcpstate_state_check_numbering();
 	return tcpstate_state_valid(state) ? tcpstate_state_names[state] :
 					     tcpstate_state_names[0];
 }

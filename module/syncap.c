@@ -321,13 +321,34 @@ static bool tcpstate_is_syn(const struct tcphdr *th)
 	return th && th->syn && !th->ack && !th->rst;
 }
 
+/*
+ * Every segment the namespace takes in passes the hooks below. They return
+ * before building anything unless a cap exists and the segment is a SYN:
+ * the SYN's locals live in the judging functions, out of line, so that
+ * the common case does not zero them on its stack (Debian builds with
+ * CONFIG_INIT_STACK_ALL_ZERO).
+ */
+static noinline unsigned int tcpstate_syncap_judge_ipv4(struct net *net, const struct iphdr *iph,
+							const struct tcphdr *th,
+							const struct sk_buff *skb)
+{
+	struct tcpstate_syn syn = { .family = AF_INET };
+
+	syn.saddr.s6_addr32[0] = iph->saddr;
+	syn.daddr.s6_addr32[0] = iph->daddr;
+	syn.sport = ntohs(th->source);
+	syn.dport = ntohs(th->dest);
+	syn.dif = inet_iif(skb);
+	syn.sdif = inet_sdif(skb);
+	return tcpstate_syncap_judge(net, &syn);
+}
+
 static unsigned int tcpstate_syncap_ipv4(void *priv, struct sk_buff *skb,
 					 const struct nf_hook_state *state)
 {
 	const struct iphdr *iph;
 	const struct tcphdr *th;
 	struct tcphdr th_buf;
-	struct tcpstate_syn syn = { .family = AF_INET };
 
 	if (!READ_ONCE(tcpstate_syncaps_nr))
 		return NF_ACCEPT;
@@ -338,23 +359,30 @@ static unsigned int tcpstate_syncap_ipv4(void *priv, struct sk_buff *skb,
 				sizeof(th_buf), &th_buf);
 	if (!tcpstate_is_syn(th))
 		return NF_ACCEPT;
-	syn.saddr.s6_addr32[0] = iph->saddr;
-	syn.daddr.s6_addr32[0] = iph->daddr;
-	syn.sport = ntohs(th->source);
-	syn.dport = ntohs(th->dest);
-	syn.dif = inet_iif(skb);
-	syn.sdif = inet_sdif(skb);
-	return tcpstate_syncap_judge(state->net, &syn);
+	return tcpstate_syncap_judge_ipv4(state->net, iph, th, skb);
 }
 
 #if IS_ENABLED(CONFIG_IPV6)
+static noinline unsigned int tcpstate_syncap_judge_ipv6(struct net *net, const struct tcphdr *th,
+							const struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	struct tcpstate_syn syn = { .family = AF_INET6 };
+
+	syn.saddr = ip6h->saddr;
+	syn.daddr = ip6h->daddr;
+	syn.sport = ntohs(th->source);
+	syn.dport = ntohs(th->dest);
+	syn.dif = inet6_iif(skb);
+	syn.sdif = inet6_sdif(skb);
+	return tcpstate_syncap_judge(net, &syn);
+}
+
 static unsigned int tcpstate_syncap_ipv6(void *priv, struct sk_buff *skb,
 					 const struct nf_hook_state *state)
 {
-	const struct ipv6hdr *ip6h;
 	const struct tcphdr *th;
 	struct tcphdr th_buf;
-	struct tcpstate_syn syn = { .family = AF_INET6 };
 	unsigned short fragoff = 0;
 	int thoff = 0;
 
@@ -365,14 +393,7 @@ static unsigned int tcpstate_syncap_ipv6(void *priv, struct sk_buff *skb,
 	th = skb_header_pointer(skb, thoff, sizeof(th_buf), &th_buf);
 	if (!tcpstate_is_syn(th))
 		return NF_ACCEPT;
-	ip6h = ipv6_hdr(skb);
-	syn.saddr = ip6h->saddr;
-	syn.daddr = ip6h->daddr;
-	syn.sport = ntohs(th->source);
-	syn.dport = ntohs(th->dest);
-	syn.dif = inet6_iif(skb);
-	syn.sdif = inet6_sdif(skb);
-	return tcpstate_syncap_judge(state->net, &syn);
+	return tcpstate_syncap_judge_ipv6(state->net, th, skb);
 }
 #endif /* CONFIG_IPV6 */
 

@@ -61,11 +61,17 @@ enum tcpstate_stat {
  */
 struct tcpstate_counters_pcpu {
 	s64 gauge[TCPSTATE_NR_STATES];	/* may go negative per CPU; sums cannot */
+	/*
+	 * Every transition bumps the matrix and moves two gauges: they sit
+	 * together, in one allocation, so an event touches as few pages as
+	 * it can (each one a TLB entry, and a softmmu walk under TCG).
+	 */
+	struct tcpstate_matrix_cells matrix;
 	u64 hist[TCPSTATE_NR_STATES][TCPSTATE_HIST_BUCKETS];
 };
 
 struct tcpstate_counters {
-	struct tcpstate_matrix matrix;
+	struct tcpstate_matrix matrix;	/* its cells are pcpu->matrix */
 	struct tcpstate_counters_pcpu __percpu *pcpu;
 };
 
@@ -77,8 +83,7 @@ void tcpstate_counters_reset(struct tcpstate_counters *c);
 s64 tcpstate_counters_gauge(const struct tcpstate_counters *c, int state);
 u64 tcpstate_counters_hist(const struct tcpstate_counters *c, int state, int bucket);
 
-/* netns.c: the counters of sk's namespace, or NULL (being dismantled). RCU. */
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk);
+/* netns.c: the counters of net, or NULL (being dismantled). RCU. */
 struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net);
 
 int tcpstate_engine_init(void);

@@ -8,7 +8,8 @@
  *
  *   tcpstate_log_init()            before the hooks are registered
  *   tcpstate_log_debugfs_init()    with the debugfs directory
- *   ... hooks call tcpstate_log_write(), sysfs calls tcpstate_log_resize()
+ *   ... hooks call tcpstate_log_reserve() and tcpstate_log_commit(),
+ *       sysfs calls tcpstate_log_resize()
  *   tcpstate_log_shutdown()        before debugfs_remove_recursive(dir)
  *   tcpstate_log_uninit()          after the hooks are unregistered and
  *                                  tracepoint_synchronize_unregister()
@@ -75,6 +76,9 @@ void tcpstate_log_uninit(struct tcpstate_log *log);
 int tcpstate_log_resize(struct tcpstate_log *log, unsigned int records_per_cpu);
 unsigned int tcpstate_log_records_per_cpu(const struct tcpstate_log *log);
 
+/* Interrupts off around both: see log.c. */
+struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log);
+void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot);
 void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *rec);
 
 u64 tcpstate_log_written(const struct tcpstate_log *log);

@@ -10,6 +10,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/bits.h>
+#include <linux/hash.h>
 #include <linux/in6.h>
 #include <linux/rcupdate.h>
 
@@ -59,7 +60,16 @@ struct tcpstate_sock {
 #define TCPSTATE_MAX_SOCKETS_DEFAULT	(1024U * 1024)
 #define TCPSTATE_MAX_SOCKETS_LIMIT	(64U * 1024 * 1024)
 
-spinlock_t *tcpstate_sock_lock(u64 cookie);
+/* Hashed entry locks: enough that two busy CPUs rarely share one. */
+#define TCPSTATE_SOCK_LOCK_BITS	8
+
+extern spinlock_t tcpstate_sock_locks[1 << TCPSTATE_SOCK_LOCK_BITS];
+
+/* The lock that serializes the entry of cookie: every event takes one. */
+static inline spinlock_t *tcpstate_sock_lock(u64 cookie)
+{
+	return &tcpstate_sock_locks[hash_64(cookie, TCPSTATE_SOCK_LOCK_BITS)];
+}
 
 int tcpstate_table_init(void);
 void tcpstate_table_uninit(void);

@@ -10,12 +10,21 @@
 
 #include <linux/types.h>
 #include <linux/compiler.h>
+#include <linux/percpu.h>
 #include <uapi/tcpstate.h>
 
 #define TCPSTATE_VERSION "0.1.0"
 
-/* state.c: names and validity of the kernel's TCP state numbers */
-bool tcpstate_state_valid(int state);
+/*
+ * state.c: names of the kernel's TCP state numbers. The hot path's
+ * helpers here are inline: every transition calls them several times,
+ * and a call costs more than they do.
+ */
+static inline bool tcpstate_state_valid(int state)
+{
+	return state > 0 && state < TCPSTATE_NR_STATES;
+}
+
 const char *tcpstate_state_name(int state);
 
 /* matrix.c: per-CPU from x to transition counters */
@@ -24,13 +33,27 @@ struct tcpstate_matrix_cells {
 	u64 invalid;	/* transitions naming a state we do not know */
 };
 
+/*
+ * The engine's counters embed their cells in a larger per-CPU object;
+ * tcpstate_matrix_init() and _uninit() are for a matrix of its own.
+ */
 struct tcpstate_matrix {
 	struct tcpstate_matrix_cells __percpu *cells;
 };
 
 int tcpstate_matrix_init(struct tcpstate_matrix *m);
 void tcpstate_matrix_uninit(struct tcpstate_matrix *m);
-void tcpstate_matrix_count(struct tcpstate_matrix *m, int from, int to);
+
+/* Hot path: from the state-change hooks in any context, no lock. */
+static inline void tcpstate_matrix_count(struct tcpstate_matrix *m, int from, int to)
+{
+	if (unlikely(!tcpstate_state_valid(from) || !tcpstate_state_valid(to))) {
+		this_cpu_inc(m->cells->invalid);
+		return;
+	}
+	this_cpu_inc(m->cells->count[from][to]);
+}
+
 u64 tcpstate_matrix_read(const struct tcpstate_matrix *m, int from, int to);
 u64 tcpstate_matrix_read_invalid(const struct tcpstate_matrix *m);
 void tcpstate_matrix_reset(struct tcpstate_matrix *m);

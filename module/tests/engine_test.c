@@ -24,11 +24,6 @@ void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int de
 /* Every test socket lives in one namespace, whose counters are these. */
 static struct tcpstate_counters test_netns;
 
-struct tcpstate_counters *tcpstate_netns_counters(const struct sock *sk)
-{
-	return &test_netns;
-}
-
 struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net)
 {
 	return &test_netns;

@@ -3,8 +3,9 @@
  * KUnit: tcpstate_log, the per-CPU transition rings and their readers
  * (log.c). Each case gets a fresh log of TCPSTATE_LOG_MIN_RECORDS (16)
  * records per CPU from the suite's .init fixture. Records are pushed into
- * a chosen CPU's ring with log_push(), which is what tcpstate_log_write()
- * does on its own CPU, so cross-CPU ordering is tested deterministically.
+ * a chosen CPU's ring with log_push(), the claim and publish that
+ * tcpstate_log_reserve() and tcpstate_log_commit() do on their own CPU,
+ * so cross-CPU ordering is tested deterministically.
  */
 #include <kunit/test.h>
 #include <linux/cpu.h>
@@ -54,6 +55,15 @@ static struct tcpstate_record log_test_record(u64 ts)
 	};
 
 	return r;
+}
+
+/* Caller has interrupts off, as the writer does. */
+static void log_push(struct tcpstate_log *log, int cpu, const struct tcpstate_record *rec)
+{
+	struct tcpstate_record *slot = log_claim(log, cpu);
+
+	*slot = *rec;
+	log_publish(log, cpu, slot);
 }
 
 static void log_test_push(struct tcpstate_log *log, int cpu, u64 ts)
