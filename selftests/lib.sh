@@ -353,4 +353,14 @@ debug_kernel()
 	return 1
 }
 
-trap cleanup_all_ns EXIT
+# A scratch directory of the script's own, gone when it exits: marker files
+# and lists go here, not to fixed paths that another run could share.
+TEST_TMP=$(mktemp -d /tmp/tcpstate-selftest.XXXXXX)
+
+cleanup_on_exit()
+{
+	cleanup_all_ns
+	rm -rf "$TEST_TMP"
+}
+
+trap cleanup_on_exit EXIT

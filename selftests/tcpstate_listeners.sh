@@ -12,11 +12,11 @@ ktap_plan 4
 tcpstate_loaded && tcpstate_unload
 
 python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen(16)
-open("/run/listener-ready", "w").close(); time.sleep(120)' &
+open(sys.argv[1], "w").close(); time.sleep(120)' "$TEST_TMP/listener-ready" &
 adopted_pid=$!
-busywait 20000 test -e /run/listener-ready
+busywait 20000 test -e "$TEST_TMP/listener-ready"
 tcpstate_load || exit 1
 
 # connect() returns once the SYN-ACK is in; the server takes the ACK in
@@ -24,7 +24,7 @@ tcpstate_load || exit 1
 # mark of 2). Each connect waits until the listener's accept queue (ss
 # Recv-Q) holds it, i.e. its request sock is gone, before the next SYN.
 python3 -c '
-import socket, subprocess, time
+import socket, subprocess, sys, time
 
 def accept_queue(port):
     out = subprocess.run(["ss", "-ltnH", "sport = :%d" % port],
@@ -41,9 +41,9 @@ def connect(addr, port, queued):
 s = socket.socket(socket.AF_INET6); s.bind(("::1", 7001)); s.listen(8)
 c = [connect("::1", 7001, i + 1) for i in range(5)]
 c += [connect("127.0.0.1", 7000, i + 1) for i in range(3)]
-open("/run/clients-ready", "w").close(); time.sleep(120)' &
+open(sys.argv[1], "w").close(); time.sleep(120)' "$TEST_TMP/clients-ready" &
 clients_pid=$!
-busywait 20000 test -e /run/clients-ready
+busywait 20000 test -e "$TEST_TMP/clients-ready"
 
 # LOCAL HALF_OPEN HALF_OPEN_MAX ACCEPT_QUEUE BACKLOG SYNS
 row() { awk -v l="$1" '$2 == l { print $4, $5, $6, $7, $8 }' $DEBUGFS/listeners; }
@@ -56,6 +56,6 @@ expect_eq listener_cookie_is_ss_cookie \
 	"$(awk '$2 == "[::1]:7001" { print $3 }' $DEBUGFS/listeners)"
 
 kill $adopted_pid $clients_pid
-rm -f /run/listener-ready /run/clients-ready
+rm -f "$TEST_TMP/listener-ready" "$TEST_TMP/clients-ready"
 tcpstate_unload
 ktap_finish

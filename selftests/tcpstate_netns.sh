@@ -36,14 +36,14 @@ expect_eq global_counts_both $((before + 11)) "$(transitions CLOSE SYN_SENT)"
 expect_eq netns_a_gauge_time_wait_equals_ss \
 	"$(ip netns exec $a ss -Htan state time-wait | wc -l)" "$(gauge $ino_a TIME_WAIT)"
 ip netns exec $a python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 7100)); s.listen()
-open("/run/netns-listener", "w").close(); time.sleep(60)' &
+open(sys.argv[1], "w").close(); time.sleep(60)' "$TEST_TMP/netns-listener" &
 listener=$!
-busywait 20000 test -e /run/netns-listener
+busywait 20000 test -e "$TEST_TMP/netns-listener"
 expect_eq listener_shows_only_in_its_namespace "1 0" \
 	"$(grep -c ' 127.0.0.1:7100 ' $DEBUGFS/netns/$ino_a/listeners) $(grep -c ' 127.0.0.1:7100 ' $DEBUGFS/netns/$ino_b/listeners)"
-kill $listener; rm -f /run/netns-listener
+kill $listener; rm -f "$TEST_TMP/netns-listener"
 
 ip netns del $a
 busywait 10000 test ! -d $DEBUGFS/netns/$ino_a

@@ -13,7 +13,7 @@ ktap_plan 4
 
 tcpstate_loaded && tcpstate_unload
 
-stop=/run/tcpstate-stress-stop
+stop=$TEST_TMP/stop
 rm -f $stop
 storm()
 {
@@ -62,18 +62,17 @@ expect_eq rmmod_during_connection_storm_20_times $CYCLES "$ok"
 # a moment apart differ by those. Every cookie ss still lists must be in
 # the table.
 tcpstate_load
-table_cookie_states | awk '{ print $1 }' | LC_ALL=C sort -u > /run/tcpstate-stress-table
-ss_cookie_states | awk '{ print $1 }' | LC_ALL=C sort -u > /run/tcpstate-stress-ss
-listed=$(wc -l < /run/tcpstate-stress-ss)
-missing=$(LC_ALL=C comm -13 /run/tcpstate-stress-table /run/tcpstate-stress-ss | wc -l)
+table_cookie_states | awk '{ print $1 }' | LC_ALL=C sort -u > $TEST_TMP/table
+ss_cookie_states | awk '{ print $1 }' | LC_ALL=C sort -u > $TEST_TMP/ss
+listed=$(wc -l < $TEST_TMP/ss)
+missing=$(LC_ALL=C comm -13 $TEST_TMP/table $TEST_TMP/ss | wc -l)
 echo "# after the storm: ss lists $listed sockets, the table holds" \
-	"$(wc -l < /run/tcpstate-stress-table)"
+	"$(wc -l < $TEST_TMP/table)"
 [ "$listed" -gt 0 ]
 ktap_result storm_left_sockets_to_adopt $? "ss lists none: nothing to check adoption on"
 expect_eq reload_after_storm_adopts_every_socket 0 "$missing"
 [ "$missing" -eq 0 ] ||
 	grep -E '^(adopted|table_full|alloc_failed) ' $DEBUGFS/stats | sed 's/^/# /'
-rm -f /run/tcpstate-stress-table /run/tcpstate-stress-ss
 tcpstate_unload
 ktap_result unload_after_storm $?
 

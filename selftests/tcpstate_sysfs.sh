@@ -86,17 +86,18 @@ sysfs_write $SYSFS/enabled 1 >/dev/null
 # SYN_RECV -> CLOSE after the reset: wait until none is left (the gauge
 # counts them, adopted at load).
 no_request_socks() { [ "$(awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states)" = 0 ]; }
-busywait 60000 no_request_socks
+busywait 60000 no_request_socks ||
+	echo "# SYN_RECV gauge still $(awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states) after 60 s"
 python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-open("/run/sysfs-listener", "w").close(); time.sleep(60)' &
+open(sys.argv[1], "w").close(); time.sleep(60)' "$TEST_TMP/sysfs-listener" &
 listener=$!
-busywait 30000 test -e /run/sysfs-listener
+busywait 30000 test -e "$TEST_TMP/sysfs-listener" || echo "# the listener did not come up"
 sysfs_write $SYSFS/reset 1 >/dev/null
 expect_eq reset_clears_transitions "FROM TO COUNT" "$(cat $DEBUGFS/transitions)"
 expect_eq reset_keeps_gauges 1 "$(awk '$1 == "LISTEN" { print $2 }' $DEBUGFS/states)"
-kill $listener; rm -f /run/sysfs-listener
+kill $listener; rm -f "$TEST_TMP/sysfs-listener"
 
 expect_eq sysfs_attributes_not_world_writable "" \
 	"$(find $SYSFS -type f -perm -o+w)"
