@@ -357,6 +357,7 @@ debug_kernel()
 # and lists go here, not to fixed paths that another run could share.
 TEST_TMP=$(mktemp -d /tmp/tcpstate-selftest.XXXXXX)
 
+# A script with more to undo traps its own cleanup and ends it with this.
 cleanup_on_exit()
 {
 	cleanup_all_ns

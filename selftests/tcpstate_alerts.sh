@@ -21,7 +21,7 @@ KEY=state:CLOSE_WAIT,port:$PORT
 SETUP_MS=60000
 POLL_TIMEOUT_S=60
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 declare -A HOLDER_W HOLDER_R HOLDER_PID
 
 cleanup()
@@ -30,8 +30,7 @@ cleanup()
 	for h in "${!HOLDER_PID[@]}"; do
 		holder_stop "$h"
 	done
-	cleanup_all_ns
-	rm -rf "$tmp"
+	cleanup_on_exit
 }
 trap cleanup EXIT
 

@@ -43,15 +43,14 @@ for tool in hping3 ss; do
 	fi
 done
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 PIDS=()
 cleanup()
 {
 	touch "$tmp/stop"
 	[ ${#PIDS[@]} -gt 0 ] && kill "${PIDS[@]}" 2> /dev/null
 	wait
-	cleanup_all_ns
-	rm -rf "$tmp"
+	cleanup_on_exit
 }
 trap cleanup EXIT
 

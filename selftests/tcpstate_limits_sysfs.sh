@@ -170,13 +170,12 @@ CAP_FILES="listener_max prefix_len4 prefix_len6 prefix_max"
 BUDGET_FILES="budget"
 ALERT_FILES="armed fired hysteresis threshold"
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 cleanup()
 {
 	touch "$tmp/stop"
 	wait
-	rm -rf "$tmp"
-	cleanup_all_ns
+	cleanup_on_exit
 }
 trap cleanup EXIT
 

@@ -85,15 +85,14 @@ case "$(uname -r)" in
 esac
 WAIT_MS=30000		# bound on every wait for a condition
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 BG_PIDS=()
 
 cleanup()
 {
 	[ ${#BG_PIDS[@]} -gt 0 ] && kill "${BG_PIDS[@]}" 2>/dev/null
 	wait
-	cleanup_all_ns
-	rm -rf "$tmp"
+	cleanup_on_exit
 }
 trap cleanup EXIT
 

@@ -53,15 +53,14 @@ SETUP_MS=60000		# building states (helpers start over 9p)
 
 ADDRS="198.18.0.1 2001:db8::1"
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 MIXED_PIDS=()
 
 cleanup()
 {
 	[ ${#MIXED_PIDS[@]} -gt 0 ] && kill "${MIXED_PIDS[@]}" 2>/dev/null
 	wait
-	cleanup_all_ns
-	rm -rf "$tmp"
+	cleanup_on_exit
 }
 trap cleanup EXIT
 

@@ -56,7 +56,7 @@ PORT_REMOTE_OTHER=7202
 PORT_REMOTE6=7203
 PORT_NETNS_PORT=7401
 
-tmp=$(mktemp -d)
+tmp=$TEST_TMP
 nginx_pid=
 
 cleanup()
@@ -65,8 +65,7 @@ cleanup()
 	[ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
 	wait
 	twkill_trace_stop
-	cleanup_all_ns
-	rm -rf "$tmp"
+	cleanup_on_exit
 }
 trap cleanup EXIT
 
