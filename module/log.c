@@ -21,8 +21,8 @@
  *
  * Concurrency. The writer runs in any context but NMI (hooks on TCP code:
  * process, softirq, possibly hardirq) and may nest on one CPU. It runs
- * with interrupts off (the engine writes under its irqsave entry lock;
- * tcpstate_log_write() disables them itself) and takes its own CPU's raw
+ * with interrupts off (the engine writes under its irqsave entry lock)
+ * and takes its own CPU's raw
  * spinlock: interrupts off is what makes nesting impossible, and the lock is
  * what keeps out the reader and a resize running on other CPUs, the only
  * others who touch a ring (the reader moves tail, the writer moves it too
@@ -247,19 +247,6 @@ void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot)
 	 */
 	if (log_publish(log, smp_processor_id(), slot))
 		irq_work_queue(&log->wakeup);
-}
-
-/* A record built elsewhere, copied in, from any context but NMI. */
-void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *rec)
-{
-	struct tcpstate_record *slot;
-	unsigned long flags;
-
-	local_irq_save(flags);
-	slot = tcpstate_log_reserve(log);
-	*slot = *rec;
-	tcpstate_log_commit(log, slot);
-	local_irq_restore(flags);
 }
 
 u64 tcpstate_log_written(const struct tcpstate_log *log)

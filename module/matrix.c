@@ -12,18 +12,6 @@
 #include <linux/cpumask.h>
 #include <tcpstate/tcpstate.h>
 
-int tcpstate_matrix_init(struct tcpstate_matrix *m)
-{
-	m->cells = alloc_percpu(struct tcpstate_matrix_cells);
-	return m->cells ? 0 : -ENOMEM;
-}
-
-void tcpstate_matrix_uninit(struct tcpstate_matrix *m)
-{
-	free_percpu(m->cells);
-	m->cells = NULL;
-}
-
 /*
  * Plain loads of other CPUs' u64 cells: tcpstate builds for x86_64 only,
  * where such a load cannot tear.

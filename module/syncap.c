@@ -328,10 +328,10 @@ static bool tcpstate_is_syn(const struct tcphdr *th)
  * the common case does not zero them on its stack (Debian builds with
  * CONFIG_INIT_STACK_ALL_ZERO).
  */
-static noinline unsigned int tcpstate_syncap_judge_ipv4(struct net *net, const struct iphdr *iph,
-							const struct tcphdr *th,
+static noinline unsigned int tcpstate_syncap_judge_ipv4(struct net *net, const struct tcphdr *th,
 							const struct sk_buff *skb)
 {
+	const struct iphdr *iph = ip_hdr(skb);
 	struct tcpstate_syn syn = { .family = AF_INET };
 
 	syn.saddr.s6_addr32[0] = iph->saddr;
@@ -359,7 +359,7 @@ static unsigned int tcpstate_syncap_ipv4(void *priv, struct sk_buff *skb,
 				sizeof(th_buf), &th_buf);
 	if (!tcpstate_is_syn(th))
 		return NF_ACCEPT;
-	return tcpstate_syncap_judge_ipv4(state->net, iph, th, skb);
+	return tcpstate_syncap_judge_ipv4(state->net, th, skb);
 }
 
 #if IS_ENABLED(CONFIG_IPV6)

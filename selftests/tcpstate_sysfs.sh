@@ -85,9 +85,9 @@ sysfs_write $SYSFS/enabled 1 >/dev/null
 # deleted die at their next SYN-ACK timer, up to half a minute on, each a
 # SYN_RECV -> CLOSE after the reset: wait until none is left (the gauge
 # counts them, adopted at load).
-no_request_socks() { [ "$(awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states)" = 0 ]; }
-busywait 60000 no_request_socks ||
-	echo "# SYN_RECV gauge still $(awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states) after 60 s"
+syn_recv_gauge() { awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states; }
+no_request_socks() { [ "$(syn_recv_gauge)" = 0 ]; }
+busywait 60000 no_request_socks || echo "# SYN_RECV gauge still $(syn_recv_gauge) after 60 s"
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()

@@ -79,7 +79,6 @@ unsigned int tcpstate_log_records_per_cpu(const struct tcpstate_log *log);
 /* Interrupts off around both: see log.c. */
 struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log);
 void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot);
-void tcpstate_log_write(struct tcpstate_log *log, const struct tcpstate_record *rec);
 
 u64 tcpstate_log_written(const struct tcpstate_log *log);
 u64 tcpstate_log_lost(const struct tcpstate_log *log);

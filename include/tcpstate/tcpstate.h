@@ -33,16 +33,10 @@ struct tcpstate_matrix_cells {
 	u64 invalid;	/* transitions naming a state we do not know */
 };
 
-/*
- * The engine's counters embed their cells in a larger per-CPU object;
- * tcpstate_matrix_init() and _uninit() are for a matrix of its own.
- */
+/* The cells live in the engine's per-CPU counters (tcpstate_counters_init()). */
 struct tcpstate_matrix {
 	struct tcpstate_matrix_cells __percpu *cells;
 };
-
-int tcpstate_matrix_init(struct tcpstate_matrix *m);
-void tcpstate_matrix_uninit(struct tcpstate_matrix *m);
 
 /* Hot path: from the state-change hooks in any context, no lock. */
 static inline void tcpstate_matrix_count(struct tcpstate_matrix *m, int from, int to)

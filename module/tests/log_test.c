@@ -5,7 +5,8 @@
  * records per CPU from the suite's .init fixture. Records are pushed into
  * a chosen CPU's ring with log_push(), the claim and publish that
  * tcpstate_log_reserve() and tcpstate_log_commit() do on their own CPU,
- * so cross-CPU ordering is tested deterministically.
+ * so cross-CPU ordering is tested deterministically; log_test_write()
+ * goes through reserve and commit as the engine does.
  */
 #include <kunit/test.h>
 #include <linux/cpu.h>
@@ -64,6 +65,19 @@ static void log_push(struct tcpstate_log *log, int cpu, const struct tcpstate_re
 
 	*slot = *rec;
 	log_publish(log, cpu, slot);
+}
+
+/* What a writer does on its own CPU, from any context but NMI. */
+static void log_test_write(struct tcpstate_log *log, const struct tcpstate_record *rec)
+{
+	struct tcpstate_record *slot;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	slot = tcpstate_log_reserve(log);
+	*slot = *rec;
+	tcpstate_log_commit(log, slot);
+	local_irq_restore(flags);
 }
 
 static void log_test_push(struct tcpstate_log *log, int cpu, u64 ts)
@@ -141,7 +155,7 @@ static void log_written_counts_every_write(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 100; i++)
-		tcpstate_log_write(log, &r);
+		log_test_write(log, &r);
 
 	KUNIT_EXPECT_EQ(test, tcpstate_log_written(log), 100ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_log_lost(log), 100ULL - LOG_TEST_RECORDS);
@@ -348,7 +362,7 @@ static void log_write_with_reader_waiting_queues_wakeup(struct kunit *test)
 
 	KUNIT_EXPECT_FALSE(test, log_readable(log));
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(log->wakeup_wanted));
-	tcpstate_log_write(log, &r);
+	log_test_write(log, &r);
 	irq_work_sync(&log->wakeup);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(log->wakeup_wanted));
 	KUNIT_EXPECT_TRUE(test, log_readable(log));
@@ -431,7 +445,7 @@ static void log_test_writer_fn(struct work_struct *work)
 
 	for (i = 0; i < LOG_TEST_STRESS_WRITES; i++) {
 		r.ts_ns = atomic64_inc_return(w->clock);
-		tcpstate_log_write(w->log, &r);
+		log_test_write(w->log, &r);
 		/* Paced so the reader keeps up often enough to read, not only count losses. */
 		if (!(i % 8))
 			usleep_range(10, 20);
@@ -625,7 +639,7 @@ static enum hrtimer_restart log_test_timer_write(struct hrtimer *timer)
 	struct log_test_timer *t = container_of(timer, struct log_test_timer, timer);
 	struct tcpstate_record r = log_test_record(42);
 
-	tcpstate_log_write(t->log, &r);
+	log_test_write(t->log, &r);
 	return HRTIMER_NORESTART;
 }
 
