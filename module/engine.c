@@ -35,7 +35,6 @@
 #include <linux/hash.h>
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
-#include <linux/sock_diag.h>
 #include <linux/log2.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
@@ -112,23 +111,6 @@ void tcpstate_engine_uninit(void)
 	free_percpu(tcpstate_engine_pcpu);
 	tcpstate_engine_pcpu = NULL;
 	tcpstate_counters_uninit(&tcpstate_global);
-}
-
-/*
- * The cookie inet_diag reports. Most events come from a socket that has
- * one already: read it. Otherwise sock_diag_save_cookie() generates it
- * the way sock_gen_cookie() would (not callable from modules), without
- * allocating or sleeping.
- */
-u64 tcpstate_sock_cookie(struct sock *sk)
-{
-	u64 cookie = atomic64_read(&sk->sk_cookie);
-	u32 halves[2];
-
-	if (likely(cookie))
-		return cookie;
-	sock_diag_save_cookie(sk, halves);
-	return (u64)halves[1] << 32 | halves[0];
 }
 
 u32 tcpstate_owner_tag(const struct sock *sk)

@@ -8,6 +8,7 @@
 #define _TCPSTATE_ENGINE_H
 
 #include <linux/types.h>
+#include <linux/sock_diag.h>
 #include <net/sock.h>
 #include <tcpstate/tcpstate.h>
 
@@ -105,7 +106,23 @@ static inline u64 tcpstate_hist_read(int state, int bucket)
 u64 tcpstate_stat_read(enum tcpstate_stat stat);
 const char *tcpstate_stat_name(enum tcpstate_stat stat);
 
-u64 tcpstate_sock_cookie(struct sock *sk);
+/*
+ * The cookie inet_diag reports. Most events come from a socket that has
+ * one already: read it. Otherwise sock_diag_save_cookie() generates it
+ * the way sock_gen_cookie() would (not callable from modules), without
+ * allocating or sleeping.
+ */
+static inline u64 tcpstate_sock_cookie(struct sock *sk)
+{
+	u64 cookie = atomic64_read(&sk->sk_cookie);
+	u32 halves[2];
+
+	if (likely(cookie))
+		return cookie;
+	sock_diag_save_cookie(sk, halves);
+	return (u64)halves[1] << 32 | halves[0];
+}
+
 u32 tcpstate_owner_tag(const struct sock *sk);
 
 #endif /* _TCPSTATE_ENGINE_H */
