@@ -27,7 +27,7 @@ bool tcpstate_enabled = true;
 /* No limit objects, as in the module without any configured. */
 int tcpstate_limits_nr;
 
-void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta)
 {
 }
 

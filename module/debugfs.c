@@ -152,14 +152,13 @@ static void tcpstate_show_endpoint(struct seq_file *s, const struct tcpstate_soc
 static void tcpstate_show_sock(struct seq_file *s, struct tcpstate_sock *ts, u64 now)
 {
 	struct tcpstate_sock copy;
-	unsigned long flags;
 	spinlock_t *lock = tcpstate_sock_lock(ts->cookie);
 	unsigned int i, n, first;
 
 	/* A consistent copy: the line never mixes two transitions. */
-	spin_lock_irqsave(lock, flags);
+	spin_lock_bh(lock);
 	copy = *ts;
-	spin_unlock_irqrestore(lock, flags);
+	spin_unlock_bh(lock);
 
 	seq_printf(s, "%llx %u %s %s %s ", copy.cookie, copy.netns_ino,
 		   copy.flags & TCPSTATE_SOCK_INET6 ? "inet6" : "inet",

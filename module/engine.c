@@ -157,6 +157,8 @@ static __always_inline void tcpstate_sock_fill_tuple(struct tcpstate_sock *ts,
 		return;
 	}
 #endif /* CONFIG_IPV6 */
+	/* IPV6_ADDRFORM turns an IPv6 socket talking IPv4 into an IPv4 one. */
+	ts->flags &= ~TCPSTATE_SOCK_INET6;
 	ipv6_addr_set(&ts->saddr, skc->skc_rcv_saddr, 0, 0, 0);
 	ipv6_addr_set(&ts->daddr, skc->skc_daddr, 0, 0, 0);
 }
@@ -167,10 +169,12 @@ static __always_inline void tcpstate_sock_push_history(struct tcpstate_sock *ts,
 	unsigned int slot = ts->nr_history % TCPSTATE_SOCK_HISTORY;
 	u64 ms = div_u64(now - ts->created_ns, NSEC_PER_MSEC);
 
+	/* After 255, nr_history cycles through 248..255: same slot, never 0. */
+	BUILD_BUG_ON((U8_MAX + 1) % TCPSTATE_SOCK_HISTORY);
 	ts->history_state[slot] = from << 4 | to;
 	ts->history_ms[slot] = min_t(u64, ms, U32_MAX);
-	if (ts->nr_history < U8_MAX)
-		ts->nr_history++;
+	ts->nr_history = ts->nr_history < U8_MAX ? ts->nr_history + 1 :
+			 U8_MAX + 1 - TCPSTATE_SOCK_HISTORY;
 }
 
 static __always_inline void tcpstate_hist_add(struct tcpstate_counters *nc, int state, u64 dwell_ns)
@@ -184,7 +188,7 @@ static __always_inline void tcpstate_hist_add(struct tcpstate_counters *nc, int 
 
 /* ts entered (+1) or left (-1) state: the gauges and the limits' counts move. */
 static __always_inline void tcpstate_gauge_add(struct tcpstate_counters *nc,
-					       const struct tcpstate_sock *ts, int state, int delta)
+					       struct tcpstate_sock *ts, int state, int delta)
 {
 	this_cpu_add(tcpstate_global.pcpu->gauge[state], delta);
 	if (nc)
@@ -203,12 +207,13 @@ static __always_inline void tcpstate_log_transition(const struct tcpstate_event 
 						    int to, u64 dwell_ns, u64 now)
 {
 	struct tcpstate_record *rec;
+	unsigned long flags;
 
 	/* An entry's addresses are laid out as the record's: see fill_tuple. */
 	BUILD_BUG_ON(sizeof(rec->saddr) != sizeof(ts->saddr));
 	BUILD_BUG_ON(sizeof(rec->daddr) != sizeof(ts->daddr));
 
-	rec = tcpstate_log_reserve(&tcpstate_log);
+	rec = tcpstate_log_reserve(&tcpstate_log, &flags);
 	rec->ts_ns = now;
 	rec->cookie = ev->cookie;
 	rec->dwell_ns = dwell_ns;
@@ -221,7 +226,7 @@ static __always_inline void tcpstate_log_transition(const struct tcpstate_event 
 	rec->dport = ts->dport;
 	memcpy(rec->saddr, &ts->saddr, sizeof(rec->saddr));
 	memcpy(rec->daddr, &ts->daddr, sizeof(rec->daddr));
-	tcpstate_log_commit(&tcpstate_log, rec);
+	tcpstate_log_commit(&tcpstate_log, rec, flags);
 }
 
 /*
@@ -310,16 +315,22 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 	u32 tag = tcpstate_owner_tag(ev->sk);
 	int old = ev->old_state, new = ev->new_state;
 	struct tcpstate_sock *ts;
-	unsigned long flags;
 	spinlock_t *lock;	/* the entry's hashed lock: serializes its updates */
 	struct tcpstate_counters *nc;	/* the socket's namespace's, or NULL */
 	u64 now, dwell;
+	bool changed;
 
 	tcpstate_stat_inc(TCPSTATE_STAT_EVENTS);
 	lock = tcpstate_sock_lock(ev->cookie);
-	/* Probe context is not an RCU reader to lockdep; adoption is not at all. */
+	/*
+	 * Probe context is not an RCU reader to lockdep; adoption is not at
+	 * all. BHs off, not interrupts: on 6.1 the table's bucket locks turn
+	 * BHs off and on again (rht_lock()), and BHs turned back on with
+	 * interrupts off may run pending softirqs right there, inside this
+	 * lock; hooks never run in hardirq context.
+	 */
 	rcu_read_lock();
-	spin_lock_irqsave(lock, flags);
+	spin_lock_bh(lock);
 	/*
 	 * Read under the lock, so that an entry's times only move forward
 	 * when two CPUs report one socket. A free records no time.
@@ -345,6 +356,16 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 			}
 			break;
 		case TCPSTATE_EV_TRANSITION:
+			/*
+			 * Only a timewait sock's re-arm reports an unknown old
+			 * state, and its entry was made when it was published
+			 * (or adopted): none left means it was killed on another
+			 * CPU while this one re-armed it. Nothing to bring back.
+			 */
+			if (old == TCPSTATE_STATE_UNKNOWN) {
+				tcpstate_stat_inc(TCPSTATE_STAT_UNTRACKED);
+				break;
+			}
 			if (ev->kind == TCPSTATE_KIND_FULL && old == TCPSTATE_SYN_RECV) {
 				ts = tcpstate_engine_track_child(ev, nc, now);
 				if (ts)
@@ -392,9 +413,16 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 		/*
 		 * Only a handover (request -> child, full -> timewait, request
 		 * -> migrated request) may change the owner; anything else
-		 * comes from an object that no longer owns the cookie.
+		 * comes from an object that no longer owns the cookie. A
+		 * request migrated between reuseport listeners reports nothing
+		 * until its end: its exit takes the entry over from the request
+		 * it was cloned from, which, unhashed, reports nothing more.
 		 */
-		if (ev->type != TCPSTATE_EV_TRANSITION ||
+		bool migrated_exit = ev->type == TCPSTATE_EV_EXIT &&
+				     ev->kind == TCPSTATE_KIND_REQUEST &&
+				     ts->kind == TCPSTATE_KIND_REQUEST;
+
+		if ((ev->type != TCPSTATE_EV_TRANSITION && !migrated_exit) ||
 		    tcpstate_kind_rank(ev->kind) < tcpstate_kind_rank(ts->kind) ||
 		    (ev->kind == ts->kind && ev->kind != TCPSTATE_KIND_REQUEST)) {
 			if (ev->type != TCPSTATE_EV_FREE)
@@ -422,17 +450,23 @@ apply:
 		old = ts->state;
 	else if (old != ts->state)
 		tcpstate_stat_inc(TCPSTATE_STAT_STATE_MISMATCH);
+	changed = new != ts->state || new != old;
+	/*
+	 * Out of the old state under the tuple the limits counted it with:
+	 * connect() moves a socket to SYN_SENT before it has a local port.
+	 */
+	if (changed)
+		tcpstate_gauge_add(nc, ts, ts->state, -1);
 	/* Closing releases the port: keep the last real tuple. */
 	if (new != TCPSTATE_CLOSE)
 		tcpstate_sock_fill_tuple(ts, ev->sk);
-	if (new != ts->state || new != old) {
+	if (changed) {
 		bool dwell_known = !(ts->flags & TCPSTATE_SOCK_ADOPTED) ||
 				   ts->nr_history > 0;
 
 		dwell = now - ts->entered_ns;
 		tcpstate_count_transition(ev, nc, ts, old, new, dwell, dwell_known, now);
 		tcpstate_sock_push_history(ts, old, new, now);
-		tcpstate_gauge_add(nc, ts, ts->state, -1);
 		ts->state = new;
 		ts->entered_ns = now;
 		tcpstate_gauge_add(nc, ts, new, 1);
@@ -443,7 +477,7 @@ apply:
 	}
 
 out_unlock:
-	spin_unlock_irqrestore(lock, flags);
+	spin_unlock_bh(lock);
 	rcu_read_unlock();
 }
 
@@ -458,11 +492,10 @@ bool tcpstate_engine_forget(u64 cookie, u8 state, u64 entered_ns, const struct n
 {
 	spinlock_t *lock = tcpstate_sock_lock(cookie);
 	struct tcpstate_sock *ts;
-	unsigned long flags;
 	bool forgotten = false;
 
 	rcu_read_lock();
-	spin_lock_irqsave(lock, flags);
+	spin_lock_bh(lock);
 	ts = tcpstate_table_lookup(cookie);
 	if (ts && ts->state == state && ts->entered_ns == entered_ns) {
 		tcpstate_gauge_add(tcpstate_netns_counters_of(net), ts, state, -1);
@@ -470,7 +503,7 @@ bool tcpstate_engine_forget(u64 cookie, u8 state, u64 entered_ns, const struct n
 		tcpstate_stat_inc(TCPSTATE_STAT_SWEPT);
 		forgotten = true;
 	}
-	spin_unlock_irqrestore(lock, flags);
+	spin_unlock_bh(lock);
 	rcu_read_unlock();
 	return forgotten;
 }

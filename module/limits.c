@@ -120,29 +120,43 @@ static void tcpstate_alert_fire(struct tcpstate_limit *l, int count)
 
 /*
  * Fires on the move that makes count reach the threshold; re-arms once it
- * has fallen to threshold - hysteresis. The armed flag makes each crossing
- * fire exactly once however many CPUs move the count at the same time.
+ * has fallen to threshold - hysteresis. Counts move on many CPUs at once,
+ * each under its own socket's lock: the decision is taken under the
+ * alert's lock from the count as it is then, not from the value one move
+ * left, so that the last decision always matches the last count. Judged
+ * on its own move's value, a CPU could disarm after another had re-armed
+ * on a lower count, leaving the alert disarmed below its threshold.
  */
-void tcpstate_alert_check(struct tcpstate_limit *l, int count)
+void tcpstate_alert_check(struct tcpstate_limit *l)
 {
 	u32 threshold = READ_ONCE(l->alert.threshold);
 	u32 hysteresis = READ_ONCE(l->alert.hysteresis);
 	u32 rearm = threshold > hysteresis ? threshold - hysteresis : 0;
+	bool fire = false, rearmed = false;
+	unsigned long flags;
+	int count;
 
 	if (!threshold)
 		return;
-	if (count >= (int)threshold) {
-		if (atomic_cmpxchg(&l->alert.armed, 1, 0) == 1)
-			tcpstate_alert_fire(l, count);
-	} else if (count <= (int)rearm && atomic_cmpxchg(&l->alert.armed, 0, 1) == 0) {
-		if (l->alert.armed_kn)
-			kernfs_notify(l->alert.armed_kn);
+	spin_lock_irqsave(&l->alert.lock, flags);
+	count = atomic_read(&l->count);
+	if (count >= (int)threshold && atomic_read(&l->alert.armed)) {
+		atomic_set(&l->alert.armed, 0);
+		fire = true;
+	} else if (count <= (int)rearm && !atomic_read(&l->alert.armed)) {
+		atomic_set(&l->alert.armed, 1);
+		rearmed = true;
 	}
+	spin_unlock_irqrestore(&l->alert.lock, flags);
+	if (fire)
+		tcpstate_alert_fire(l, count);
+	else if (rearmed && l->alert.armed_kn)
+		kernfs_notify(l->alert.armed_kn);
 }
 
 /* --- accounting ---------------------------------------------------------- */
 
-static void tcpstate_limit_count(struct tcpstate_limit *l, int delta, int *count)
+static void tcpstate_limit_count(struct tcpstate_limit *l, int delta)
 {
 	int c = atomic_add_return(delta, &l->count);
 	int high = atomic_read(&l->high);
@@ -154,7 +168,6 @@ static void tcpstate_limit_count(struct tcpstate_limit *l, int delta, int *count
 			break;
 		high = seen;
 	}
-	*count = c;
 }
 
 static struct hlist_head *tcpstate_limits_chain(struct hlist_head *buckets, u16 port)
@@ -175,15 +188,16 @@ static struct hlist_head *tcpstate_limit_chain(const struct tcpstate_limit *l)
 }
 
 static void tcpstate_limits_account_chain(struct hlist_head *chain,
-					  const struct tcpstate_sock *ts, int delta)
+					  struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_limit *l;
-	int count;
 
 	hlist_for_each_entry_rcu(l, chain, state_node) {
 		if (!tcpstate_scope_match(&l->scope, ts))
 			continue;
-		tcpstate_limit_count(l, delta, &count);
+		if (unlikely(READ_ONCE(l->populating)) && !tcpstate_limits_walk_follows(ts, delta))
+			continue;
+		tcpstate_limit_count(l, delta);
 		switch (l->type) {
 		case TCPSTATE_LIMIT_SYN_CAP:
 			tcpstate_syncap_account(l, ts, delta);
@@ -192,13 +206,13 @@ static void tcpstate_limits_account_chain(struct hlist_head *chain,
 			tcpstate_twbudget_account(l, ts, delta);
 			break;
 		case TCPSTATE_LIMIT_ALERT:
-			tcpstate_alert_check(l, count);
+			tcpstate_alert_check(l);
 			break;
 		}
 	}
 }
 
-void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta)
 {
 	struct tcpstate_limits_of_state *of_state;
 
@@ -212,17 +226,91 @@ void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int de
 				      ts, delta);
 }
 
-/* The starting count of a new object: sockets already in its state and scope. */
+/*
+ * --- walks ----------------------------------------------------------------
+ *
+ * A new object's first count, and a syn_cap's prefix counts after their
+ * length changed, come from a walk of the socket table while the engine
+ * goes on moving sockets. One walk runs at a time (tcpstate_limits_mutex).
+ * It marks each entry it has seen (TCPSTATE_SOCK_WALKED, under the
+ * entry's lock) and counts it. Meanwhile the engine, for what the walk is
+ * building, follows only marked entries, and marks and counts an entry
+ * that enters the counted state before the walk got to it, so that the
+ * walk passes it by: each socket is counted once, and no move is lost.
+ * A resize that makes the walk see an entry twice is harmless too.
+ */
+
+/* Whether the engine's move of ts counts in what a walk is building. */
+bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta)
+{
+	if (ts->flags & TCPSTATE_SOCK_WALKED)
+		return true;
+	if (delta < 0)
+		return false;	/* the walk has not counted it: nothing to undo */
+	ts->flags |= TCPSTATE_SOCK_WALKED;
+	return true;
+}
+
+struct tcpstate_limits_walk {
+	void (*fn)(struct tcpstate_sock *ts, void *arg);
+	void *arg;
+};
+
+static void tcpstate_limits_walk_one(struct tcpstate_sock *ts, void *arg)
+{
+	struct tcpstate_limits_walk *walk = arg;
+	spinlock_t *lock = tcpstate_sock_lock(ts->cookie);
+
+	spin_lock_bh(lock);
+	/* Still in the table (under its lock, found means in), and not seen. */
+	if (tcpstate_table_lookup(ts->cookie) == ts && !(ts->flags & TCPSTATE_SOCK_WALKED)) {
+		ts->flags |= TCPSTATE_SOCK_WALKED;
+		walk->fn(ts, walk->arg);
+	}
+	spin_unlock_bh(lock);
+}
+
+/* Calls fn, under the entry's lock, once for each entry. */
+void tcpstate_limits_walk_table(void (*fn)(struct tcpstate_sock *ts, void *arg), void *arg)
+{
+	struct tcpstate_limits_walk walk = { .fn = fn, .arg = arg };
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	tcpstate_table_for_each(tcpstate_limits_walk_one, &walk);
+}
+
+static void tcpstate_limits_unmark_one(struct tcpstate_sock *ts, void *arg)
+{
+	spinlock_t *lock = tcpstate_sock_lock(ts->cookie);
+
+	spin_lock_bh(lock);
+	ts->flags &= ~TCPSTATE_SOCK_WALKED;
+	spin_unlock_bh(lock);
+}
+
+/*
+ * After the engine has stopped following marks (what the walk built is
+ * in place, under the lock the engine reads it with): marks off, for the
+ * next walk. An engine section that still saw the walk in progress on an
+ * entry ends before this takes that entry's lock.
+ */
+void tcpstate_limits_walk_end(void)
+{
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	tcpstate_table_for_each(tcpstate_limits_unmark_one, NULL);
+}
+
+/* A new object's first count: sockets already in its state and scope. */
 static void tcpstate_limit_populate_one(struct tcpstate_sock *ts, void *arg)
 {
 	struct tcpstate_limit *l = arg;
-	int count;
 
-	if (READ_ONCE(ts->state) != l->state || !tcpstate_scope_match(&l->scope, ts))
+	if (ts->state != l->state || !tcpstate_scope_match(&l->scope, ts))
 		return;
-	tcpstate_limit_count(l, 1, &count);
-	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
-		tcpstate_syncap_account(l, ts, 1);
+	tcpstate_limit_count(l, 1);
+	if (l->type == TCPSTATE_LIMIT_TW_BUDGET)
+		tcpstate_twbudget_seed_add(l, ts);
+	/* A syn_cap has no prefix_max yet: no prefixes to count. */
 }
 
 /* --- objects ------------------------------------------------------------- */
@@ -294,6 +382,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	default:
 		l->state = scope.state;
 		l->alert.hysteresis = 1;
+		spin_lock_init(&l->alert.lock);
 		atomic_set(&l->alert.armed, 1);
 		break;
 	}
@@ -319,14 +408,27 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	ret = tcpstate_limit_kobject_add(l);
 	if (ret)
 		goto out_put;
-	/* A tw_budget queued its sockets in create: they need an order. */
-	if (type != TCPSTATE_LIMIT_TW_BUDGET)
-		tcpstate_table_for_each(tcpstate_limit_populate_one, l);
+	if (type == TCPSTATE_LIMIT_TW_BUDGET) {
+		ret = tcpstate_twbudget_seed_begin(l);
+		if (ret)
+			goto out_put;
+	}
+	/*
+	 * Published first, then counted: the engine follows the walk's
+	 * marks until the count is complete. Nothing reads the count to
+	 * act on it before its limit is set, after this returns.
+	 */
+	l->populating = true;
 	hlist_add_head_rcu(&l->state_node, tcpstate_limit_chain(l));
 	list_add_tail(&l->type_node, &tcpstate_limits_by_type[type]);
 	if (type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_publish(l);
 	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr + 1);
+	tcpstate_limits_walk_table(tcpstate_limit_populate_one, l);
+	if (type == TCPSTATE_LIMIT_TW_BUDGET)
+		tcpstate_twbudget_seed_end(l);
+	WRITE_ONCE(l->populating, false);
+	tcpstate_limits_walk_end();
 	mutex_unlock(&tcpstate_limits_mutex);
 	return 0;
 
@@ -478,18 +580,36 @@ static unsigned int tw_budget;
 module_param(tw_budget, uint, 0444);
 MODULE_PARM_DESC(tw_budget, "global TIME_WAIT budget created at load (0: none)");
 
+/*
+ * The health counters outlive the limits: debugfs stats reads them from
+ * before tcpstate_limits_init() until after tcpstate_limits_uninit().
+ */
+int tcpstate_limits_stats_init(void)
+{
+	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
+	return tcpstate_limits_pcpu ? 0 : -ENOMEM;
+}
+
+void tcpstate_limits_stats_uninit(void)
+{
+	free_percpu(tcpstate_limits_pcpu);
+	tcpstate_limits_pcpu = NULL;
+}
+
 int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
 {
 	int i, ret;
 
+	/* The sysfs budget file takes no more either: counts are ints. */
+	if (tw_budget > INT_MAX) {
+		pr_err("tw_budget must be 0..%d\n", INT_MAX);
+		return -ERANGE;
+	}
 	for (i = 0; i < TCPSTATE_LIMIT_NR_TYPES; i++)
 		INIT_LIST_HEAD(&tcpstate_limits_by_type[i]);
-	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
-	if (!tcpstate_limits_pcpu)
-		return -ENOMEM;
 	ret = tcpstate_syncap_init();
 	if (ret)
-		goto out_free;
+		return ret;
 	ret = tcpstate_limits_sysfs_init(parent);
 	if (ret)
 		goto out_syncap;
@@ -514,8 +634,6 @@ out_sysfs:
 out_syncap:
 	tcpstate_syncap_uninit();
 	tcpstate_twbudget_uninit();	/* the tw_budget= budget may have queued it */
-out_free:
-	free_percpu(tcpstate_limits_pcpu);
 	return ret;
 }
 
@@ -528,5 +646,4 @@ void tcpstate_limits_uninit(void)
 	tcpstate_limits_remove_all();
 	tcpstate_twbudget_uninit();
 	tcpstate_limits_sysfs_uninit();
-	free_percpu(tcpstate_limits_pcpu);
 }

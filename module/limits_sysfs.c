@@ -171,7 +171,7 @@ static int tcpstate_set_budget(struct tcpstate_limit *l, u32 *field, u32 value)
 static int tcpstate_set_threshold(struct tcpstate_limit *l, u32 *field, u32 value)
 {
 	WRITE_ONCE(*field, value);
-	tcpstate_alert_check(l, atomic_read(&l->count));
+	tcpstate_alert_check(l);
 	return 0;
 }
 

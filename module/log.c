@@ -20,17 +20,16 @@
  *               CPU; printed as "# lost N" before that CPU's next record.
  *
  * Concurrency. The writer runs in any context but NMI (hooks on TCP code:
- * process, softirq, possibly hardirq) and may nest on one CPU. It runs
- * with interrupts off (the engine writes under its irqsave entry lock)
- * and takes its own CPU's raw
- * spinlock: interrupts off is what makes nesting impossible, and the lock is
- * what keeps out the reader and a resize running on other CPUs, the only
- * others who touch a ring (the reader moves tail, the writer moves it too
- * when it overwrites). No writer ever takes another CPU's lock, so there
- * is no global lock per event. The lock is raw because on PREEMPT_RT a
- * spinlock_t sleeps. Every access to a ring and its indices is under its
- * lock, so resize swaps rings under the lock and frees the old ones after
- * dropping it, with no RCU.
+ * process or softirq) and could nest on one CPU. It takes its own CPU's
+ * raw spinlock with interrupts off: interrupts off is what makes nesting
+ * impossible, and the lock is what keeps out the reader and a resize
+ * running on other CPUs, the only others who touch a ring (the reader
+ * moves tail, the writer moves it too when it overwrites). No writer
+ * ever takes another CPU's lock, so there is no global lock per event.
+ * The lock is raw because on PREEMPT_RT a spinlock_t sleeps. Every
+ * access to a ring and its indices is under its lock, so resize swaps
+ * rings under the lock and frees the old ones after dropping it, with no
+ * RCU.
  *
  * Readers consume: a record read is gone. Only one reader may have events
  * or events_raw open at a time (-EBUSY otherwise), so each record is read
@@ -173,9 +172,9 @@ void tcpstate_log_uninit(struct tcpstate_log *log)
 
 /*
  * Claims the next slot of @cpu's ring, overwriting the oldest unread
- * record when full, and returns with that ring's lock held. Interrupts
- * are off, so nothing nests inside the critical section on this CPU.
- * Only the tests pass a @cpu other than the current one.
+ * record when full, and returns with that ring's lock held. The caller
+ * has interrupts off, so nothing nests inside the critical section on
+ * this CPU. Only the tests pass a @cpu other than the current one.
  */
 static struct tcpstate_record *log_claim(struct tcpstate_log *log, int cpu)
 	__acquires(ring_lock)
@@ -221,23 +220,27 @@ static bool log_publish(struct tcpstate_log *log, int cpu,
 /*
  * Hot path, in two halves so that the writer builds its record in the
  * ring itself: a record on the stack would be zeroed first (Debian builds
- * with CONFIG_INIT_STACK_ALL_ZERO) and then copied. The caller has
- * interrupts off (the engine holds its entry lock with irqsave), which is
- * what keeps a nested writer out of the ring on this CPU, so the log does
- * not save and restore them a second time. tcpstate_log_reserve()
- * returns the slot with this CPU's ring locked; the caller fills every
- * field but cpu and reserved, at once and without sleeping, and passes it
- * to tcpstate_log_commit(). O(1), never allocates.
+ * with CONFIG_INIT_STACK_ALL_ZERO) and then copied. tcpstate_log_reserve()
+ * turns interrupts off, which keeps a nested writer out of the ring on
+ * this CPU, and returns the slot with this CPU's ring locked; the caller
+ * fills every field but cpu and reserved, at once and without sleeping,
+ * and passes it to tcpstate_log_commit() with the flags reserve saved.
+ * O(1), never allocates.
  */
-struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log)
+struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log, unsigned long *flags)
 	__acquires(ring_lock)
 {
+	local_irq_save(*flags);
 	return log_claim(log, smp_processor_id());
 }
 
-void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot)
+void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot,
+			 unsigned long flags)
 	__releases(ring_lock)
 {
+	bool wake = log_publish(log, smp_processor_id(), slot);
+
+	local_irq_restore(flags);
 	/*
 	 * Not wake_up(): it takes the waitqueue lock and the rq lock of the
 	 * woken task, and a hook (tracepoint, ftrace callback, kretprobe)
@@ -245,7 +248,7 @@ void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot)
 	 * flag and raises a self-IPI (as kernel/trace/ring_buffer.c does);
 	 * log_wakeup() then runs in a hardirq of its own.
 	 */
-	if (log_publish(log, smp_processor_id(), slot))
+	if (wake)
 		irq_work_queue(&log->wakeup);
 }
 

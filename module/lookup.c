@@ -3,6 +3,8 @@
  * From a table entry back to its kernel socket, for the TIME_WAIT worker
  * and the sweep. Both run in process context.
  */
+#include <linux/err.h>
+#include <linux/netdevice.h>
 #include <linux/rcupdate.h>
 #include <net/inet_hashtables.h>
 #include <net/inet6_hashtables.h>
@@ -16,11 +18,10 @@ bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t)
 {
 	spinlock_t *lock = tcpstate_sock_lock(cookie);
 	struct tcpstate_sock *ts;
-	unsigned long flags;
 	bool found = false;
 
 	rcu_read_lock();
-	spin_lock_irqsave(lock, flags);
+	spin_lock_bh(lock);
 	ts = tcpstate_table_lookup(cookie);
 	if (ts) {
 		t->local = ts->saddr;
@@ -33,13 +34,14 @@ bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t)
 		t->inet6 = ts->flags & TCPSTATE_SOCK_INET6;
 		found = true;
 	}
-	spin_unlock_irqrestore(lock, flags);
+	spin_unlock_bh(lock);
 	rcu_read_unlock();
 	return found;
 }
 
-struct sock *tcpstate_lookup_established(struct net *net, const struct tcpstate_tuple *t,
-					 int dif)
+/* With a reference (sock_gen_put()); dif 0 finds unbound sockets only. */
+static struct sock *tcpstate_lookup_established(struct net *net,
+						const struct tcpstate_tuple *t, int dif)
 {
 	struct inet_hashinfo *hashinfo = net->ipv4.tcp_death_row.hashinfo;
 	struct sock *sk;
@@ -64,6 +66,50 @@ struct sock *tcpstate_lookup_established(struct net *net, const struct tcpstate_
 #endif
 	rcu_read_unlock();
 	return sk;
+}
+
+static struct sock *tcpstate_lookup_match(struct net *net, const struct tcpstate_tuple *t,
+					  u64 cookie, int dif)
+{
+	struct sock *sk = tcpstate_lookup_established(net, t, dif);
+
+	if (sk && atomic64_read(&sk->sk_cookie) != cookie) {
+		sock_gen_put(sk);
+		sk = NULL;
+	}
+	return sk;
+}
+
+/*
+ * A socket bound to a device (SO_BINDTODEVICE, a VRF) matches only a
+ * lookup that names that device, and the table does not keep which: after
+ * the unbound lookup, each device of net is tried in turn.
+ */
+struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple *t, u64 cookie)
+{
+	int ifindex[TCPSTATE_LOOKUP_DEVICES_MAX], n = 0, i;
+	struct net_device *dev;
+	bool more = false;
+	struct sock *sk;
+
+	sk = tcpstate_lookup_match(net, t, cookie, 0);
+	if (sk)
+		return sk;
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev) {
+		if (n == ARRAY_SIZE(ifindex)) {
+			more = true;
+			break;
+		}
+		ifindex[n++] = dev->ifindex;
+	}
+	rcu_read_unlock();
+	for (i = 0; i < n; i++) {
+		sk = tcpstate_lookup_match(net, t, cookie, ifindex[i]);
+		if (sk)
+			return sk;
+	}
+	return more ? ERR_PTR(-E2BIG) : NULL;
 }
 
 /*

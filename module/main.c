@@ -58,9 +58,12 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_engine_init();
 	if (ret)
 		return ret;
-	ret = tcpstate_table_init();
+	ret = tcpstate_limits_stats_init();
 	if (ret)
 		goto out_uninit_engine;
+	ret = tcpstate_table_init();
+	if (ret)
+		goto out_uninit_limits_stats;
 	ret = tcpstate_listeners_init();
 	if (ret)
 		goto out_uninit_table;
@@ -105,6 +108,8 @@ out_uninit_listeners:
 	tcpstate_listeners_uninit();
 out_uninit_table:
 	tcpstate_table_uninit();
+out_uninit_limits_stats:
+	tcpstate_limits_stats_uninit();
 out_uninit_engine:
 	tcpstate_engine_uninit();
 	return ret;
@@ -124,6 +129,7 @@ static void __exit tcpstate_exit(void)
 	tcpstate_log_uninit(&tcpstate_log);
 	tcpstate_listeners_uninit();
 	tcpstate_table_uninit();
+	tcpstate_limits_stats_uninit();
 	tcpstate_engine_uninit();
 	pr_info("unloaded\n");
 }

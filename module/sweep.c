@@ -30,11 +30,11 @@
  * sweep, over entries that have not moved for TCPSTATE_SWEEP_MIN_AGE,
  * from a worker, yielding between entries.
  */
+#include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
-#include <linux/netdevice.h>
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
@@ -90,39 +90,18 @@ static void tcpstate_sweep_collect(struct tcpstate_sock *ts, void *arg)
 	sweep->cookies[sweep->nr++] = ts->cookie;
 }
 
-static bool tcpstate_sweep_found(struct net *net, const struct tcpstate_tuple *t, u64 cookie,
-				 int dif)
-{
-	struct sock *sk = tcpstate_lookup_established(net, t, dif);
-	bool alive;
-
-	if (!sk)
-		return false;
-	alive = atomic64_read(&sk->sk_cookie) == cookie;
-	sock_gen_put(sk);
-	return alive;
-}
-
 /* Whether cookie's socket is still in the established hash. */
 static bool tcpstate_sweep_alive(struct net *net, const struct tcpstate_tuple *t, u64 cookie)
 {
-	struct net_device *dev;
-	int ifindex[64], n = 0, i;
+	struct sock *sk = tcpstate_lookup_cookie(net, t, cookie);
 
-	if (tcpstate_sweep_found(net, t, cookie, 0))
+	/* More devices than were tried: rather keep a stale entry than drop a live one. */
+	if (IS_ERR(sk))
 		return true;
-	rcu_read_lock();
-	for_each_netdev_rcu(net, dev) {
-		if (n == ARRAY_SIZE(ifindex))
-			break;
-		ifindex[n++] = dev->ifindex;
-	}
-	rcu_read_unlock();
-	for (i = 0; i < n; i++)
-		if (tcpstate_sweep_found(net, t, cookie, ifindex[i]))
-			return true;
-	/* More devices than we tried: rather keep a stale entry than drop a live one. */
-	return n == ARRAY_SIZE(ifindex);
+	if (!sk)
+		return false;
+	sock_gen_put(sk);
+	return true;
 }
 
 /* Sweeps once; returns the entries removed. Process context. */
@@ -170,7 +149,8 @@ static void tcpstate_sweep_work_fn(struct work_struct *work)
 		tcpstate_sweep(false);
 	tcpstate_sweep_nmissed = nmissed;
 	if (READ_ONCE(sweep_interval))
-		schedule_delayed_work(&tcpstate_sweep_work, READ_ONCE(sweep_interval) * HZ);
+		schedule_delayed_work(&tcpstate_sweep_work,
+				      (unsigned long)READ_ONCE(sweep_interval) * HZ);
 }
 
 /* After adoption: the entries the walk may have adopted from their deathbed. */
@@ -184,7 +164,7 @@ void tcpstate_sweep_start(void)
 	if (swept)
 		pr_info("%u sockets adopted at load had ended meanwhile\n", swept);
 	if (sweep_interval)
-		schedule_delayed_work(&tcpstate_sweep_work, sweep_interval * HZ);
+		schedule_delayed_work(&tcpstate_sweep_work, (unsigned long)sweep_interval * HZ);
 }
 
 /* Before the table goes. */

@@ -240,7 +240,9 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	struct tcpstate_syn_prefixes *prefixes;
 	struct tcpstate_syn_prefix *prefix;
 	struct tcpstate_prefix_key key;
+	const atomic_t *count;
 	atomic_t *slot;
+	int claimed;
 
 	claim->listener_slot = NULL;
 	claim->prefix_slot = NULL;
@@ -260,15 +262,23 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	if (prefix_max) {
 		prefixes = rcu_dereference(l->syn.prefixes);
 		tcpstate_prefix_key_make(&key, &syn->saddr, syn->family, l);
-		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
 		/* A fold, not the table's jhash again: a slot is only a spread. */
 		slot = &l->syn.prefix_claims[hash_32((__force u32)(key.addr.s6_addr32[0] ^
 								   key.addr.s6_addr32[1] ^
 								   key.addr.s6_addr32[2] ^
 								   key.addr.s6_addr32[3]),
 						     ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
-		if (!tcpstate_syn_claim_slot(slot, prefix ? &prefix->count : &no_sockets,
-					     prefix_max)) {
+		/*
+		 * The claim first, then the lookup, as tcpstate_syn_claim_slot()
+		 * orders claim and count: a prefix looked up before the claim
+		 * could miss the object that SYNs which dropped their claims
+		 * meanwhile were counted in.
+		 */
+		claimed = atomic_inc_return(slot);
+		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
+		count = prefix ? &prefix->count : &no_sockets;
+		if ((u32)atomic_read(count) + claimed > prefix_max) {
+			atomic_dec(slot);
 			if (claim->listener_slot)
 				atomic_dec(claim->listener_slot);
 			tcpstate_syncap_prefix_drop(l, prefix);
@@ -506,19 +516,19 @@ static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
 	kfree(prefixes);
 }
 
+/* Moves ts's prefix count in prefixes by delta. Caller holds l->syn.lock. */
 static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
 				  const struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_syn_prefix *prefix;
 	struct tcpstate_prefix_key key;
 	struct in6_addr raddr;
-	unsigned long flags;
 	u8 family;
 	int count, high;
 
+	lockdep_assert_held(&l->syn.lock);
 	tcpstate_sock_remote(ts, &raddr, &family);
 	tcpstate_prefix_key_make(&key, &raddr, family, l);
-	spin_lock_irqsave(&l->syn.lock, flags);
 	prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
 	if (delta < 0) {
 		if (prefix && atomic_dec_return(&prefix->count) <= 0) {
@@ -527,7 +537,7 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 			atomic_dec(&prefixes->nr);
 			kfree_rcu(prefix, rcu);
 		}
-		goto out_unlock;
+		return;
 	}
 	if (!prefix) {
 		if (atomic_read(&prefixes->nr) >= TCPSTATE_SYN_PREFIXES_MAX)
@@ -547,67 +557,79 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 	high = atomic_read(&prefix->high);
 	if (count > high)
 		atomic_set(&prefix->high, count);	/* under the cap's lock */
-	goto out_unlock;
+	return;
 
 untracked:
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
-out_unlock:
-	spin_unlock_irqrestore(&l->syn.lock, flags);
 }
 
-/* The engine moved ts into or out of SYN_RECV within l's scope. */
-void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts, int delta)
+/*
+ * The engine moved ts into or out of SYN_RECV within l's scope; it holds
+ * ts's entry lock (the creation walk holds the mutex, l unpublished).
+ *
+ * While a recount walks the socket table, the prefixes it builds follow
+ * the walk's marks (limits.c, "walks"). BHs off, as the engine: on 6.1
+ * the rhashtable must not run with interrupts off.
+ */
+void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
-	struct tcpstate_syn_prefixes *prefixes;
+	struct tcpstate_syn_prefixes *prefixes, *recounting;
 
 	/* Without a prefix cap nothing reads the prefixes: keep none. */
-	if (delta > 0 && !READ_ONCE(l->syn.prefix_max))
+	if (delta > 0 && !READ_ONCE(l->syn.prefix_max) && !rcu_access_pointer(l->syn.recounting))
 		return;
-	/* Engine: under RCU. Creation's walk: under the mutex, l unpublished. */
-	prefixes = rcu_dereference_check(l->syn.prefixes, lockdep_is_held(&tcpstate_limits_mutex));
+	spin_lock_bh(&l->syn.lock);
+	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
+	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
+	if (recounting && tcpstate_limits_walk_follows(ts, delta))
+		tcpstate_prefixes_add(l, recounting, ts, delta);
 	/*
 	 * None kept (a listener cap alone): nothing to take ts out of. Had
 	 * ts been counted, its own +1, ordered before this by its entry's
 	 * lock, would still be in nr.
 	 */
-	if (delta < 0 && !atomic_read(&prefixes->nr))
-		return;
-	tcpstate_prefixes_add(l, prefixes, ts, delta);
+	if (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr))
+		tcpstate_prefixes_add(l, prefixes, ts, delta);
+	spin_unlock_bh(&l->syn.lock);
 }
 
-struct tcpstate_recount {
-	struct tcpstate_limit *cap;
-	struct tcpstate_syn_prefixes *prefixes;
-};
-
+/* The walk of a recount, under ts's entry lock. */
 static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
 {
-	struct tcpstate_recount *rc = arg;
+	struct tcpstate_syn_prefixes *recounting;
+	struct tcpstate_limit *l = arg;
 
-	if (READ_ONCE(ts->state) == TCPSTATE_SYN_RECV && tcpstate_scope_match(&rc->cap->scope, ts))
-		tcpstate_prefixes_add(rc->cap, rc->prefixes, ts, 1);
+	if (ts->state != TCPSTATE_SYN_RECV || !tcpstate_scope_match(&l->scope, ts))
+		return;
+	spin_lock(&l->syn.lock);
+	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
+	tcpstate_prefixes_add(l, recounting, ts, 1);
+	spin_unlock(&l->syn.lock);
 }
 
 /*
  * Counts the prefixes afresh from the socket table: after the prefix
- * length changed, or a prefix cap was set where none was. Caller holds
- * tcpstate_limits_mutex.
+ * length changed, or a prefix cap was set where none was. The hook goes
+ * on judging by the old counts until the new ones replace them. Caller
+ * holds tcpstate_limits_mutex, so one recount runs at a time.
  */
 int tcpstate_syncap_recount(struct tcpstate_limit *l)
 {
-	struct tcpstate_recount rc = { .cap = l };
-	struct tcpstate_syn_prefixes *old;
-	unsigned long flags;
+	struct tcpstate_syn_prefixes *fresh, *old;
 
 	lockdep_assert_held(&tcpstate_limits_mutex);
-	rc.prefixes = tcpstate_prefixes_alloc();
-	if (!rc.prefixes)
+	fresh = tcpstate_prefixes_alloc();
+	if (!fresh)
 		return -ENOMEM;
-	tcpstate_table_for_each(tcpstate_syncap_recount_one, &rc);
-	spin_lock_irqsave(&l->syn.lock, flags);
-	old = rcu_replace_pointer(l->syn.prefixes, rc.prefixes,
-				  lockdep_is_held(&tcpstate_limits_mutex));
-	spin_unlock_irqrestore(&l->syn.lock, flags);
+	spin_lock_bh(&l->syn.lock);
+	rcu_assign_pointer(l->syn.recounting, fresh);
+	spin_unlock_bh(&l->syn.lock);
+	tcpstate_limits_walk_table(tcpstate_syncap_recount_one, l);
+	spin_lock_bh(&l->syn.lock);
+	old = rcu_replace_pointer(l->syn.prefixes, fresh, lockdep_is_held(&l->syn.lock));
+	RCU_INIT_POINTER(l->syn.recounting, NULL);
+	spin_unlock_bh(&l->syn.lock);
+	tcpstate_limits_walk_end();
 	synchronize_rcu();
 	tcpstate_prefixes_free(old);
 	return 0;
@@ -646,22 +668,22 @@ void tcpstate_syncap_unpublish(struct tcpstate_limit *l)
 /*
  * From the kobject release: after a grace period, in process context. No
  * hook can claim a place in l any more, but a CPU may hold one: take it
- * back, and wait out a CPU dropping one as it is taken.
+ * back. A CPU may also be dropping one right now, between its xchg() and
+ * the decrements of l's slots, and then the cmpxchg() here finds nothing:
+ * so wait in any case, for every CPU to leave the section (with
+ * preemption off) where it drops claims.
  */
 void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 {
-	bool held = false;
 	int cpu, i;
 
 	for_each_possible_cpu(cpu) {
 		struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
 
 		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
-			if (cmpxchg(&claims[i].cap, l, NULL) == l)
-				held = true;
+			cmpxchg(&claims[i].cap, l, NULL);
 	}
-	if (held)
-		synchronize_rcu();
+	synchronize_rcu();
 	tcpstate_prefixes_free(rcu_dereference_protected(l->syn.prefixes, 1));
 	RCU_INIT_POINTER(l->syn.prefixes, NULL);
 }

@@ -24,6 +24,7 @@
  * over budget and the worker's run the count exceeds the budget: that is
  * the slack README "Limits" gives, measured.
  */
+#include <linux/err.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -50,64 +51,69 @@ struct tcpstate_tw_chunk {
 static void tcpstate_twbudget_work_fn(struct work_struct *work);
 static DECLARE_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
 
-/* --- the FIFO: everything under l->tw.lock ------------------------------- */
+/* --- the FIFO: a budget's under l->tw.lock ------------------------------- */
 
-static bool tcpstate_tw_push(struct tcpstate_limit *l, u64 cookie, gfp_t gfp)
+static void tcpstate_tw_fifo_init(struct tcpstate_tw_fifo *fifo)
+{
+	INIT_LIST_HEAD(&fifo->chunks);
+	fifo->head = 0;
+	fifo->tail = 0;
+	fifo->queued = 0;
+}
+
+static bool tcpstate_tw_push(struct tcpstate_tw_fifo *fifo, u64 cookie, gfp_t gfp)
 {
 	struct tcpstate_tw_chunk *last;
 
-	last = list_empty(&l->tw.chunks) ? NULL :
-	       list_last_entry(&l->tw.chunks, struct tcpstate_tw_chunk, node);
-	if (!last || l->tw.tail == TCPSTATE_TW_CHUNK_COOKIES) {
+	last = list_empty(&fifo->chunks) ? NULL :
+	       list_last_entry(&fifo->chunks, struct tcpstate_tw_chunk, node);
+	if (!last || fifo->tail == TCPSTATE_TW_CHUNK_COOKIES) {
 		last = kmalloc(PAGE_SIZE, gfp);
 		if (!last)
 			return false;
-		if (list_empty(&l->tw.chunks))
-			l->tw.head = 0;
-		list_add_tail(&last->node, &l->tw.chunks);
-		l->tw.tail = 0;
+		if (list_empty(&fifo->chunks))
+			fifo->head = 0;
+		list_add_tail(&last->node, &fifo->chunks);
+		fifo->tail = 0;
 	}
-	last->cookie[l->tw.tail++] = cookie;
-	l->tw.queued++;
+	last->cookie[fifo->tail++] = cookie;
+	fifo->queued++;
 	return true;
 }
 
-static u64 tcpstate_tw_peek(struct tcpstate_limit *l)
+static u64 tcpstate_tw_peek(struct tcpstate_tw_fifo *fifo)
 {
 	struct tcpstate_tw_chunk *first;
 
-	first = list_first_entry(&l->tw.chunks, struct tcpstate_tw_chunk, node);
-	return first->cookie[l->tw.head];
+	first = list_first_entry(&fifo->chunks, struct tcpstate_tw_chunk, node);
+	return first->cookie[fifo->head];
 }
 
-static void tcpstate_tw_drop_head(struct tcpstate_limit *l)
+static void tcpstate_tw_drop_head(struct tcpstate_tw_fifo *fifo)
 {
 	struct tcpstate_tw_chunk *first;
 
-	first = list_first_entry(&l->tw.chunks, struct tcpstate_tw_chunk, node);
-	l->tw.head++;
-	l->tw.queued--;
-	if (l->tw.head == TCPSTATE_TW_CHUNK_COOKIES || !l->tw.queued) {
-		bool was_last = list_is_last(&first->node, &l->tw.chunks);
+	first = list_first_entry(&fifo->chunks, struct tcpstate_tw_chunk, node);
+	fifo->head++;
+	fifo->queued--;
+	if (fifo->head == TCPSTATE_TW_CHUNK_COOKIES || !fifo->queued) {
+		bool was_last = list_is_last(&first->node, &fifo->chunks);
 
 		list_del(&first->node);
 		kfree(first);
-		l->tw.head = 0;
+		fifo->head = 0;
 		if (was_last)
-			l->tw.tail = 0;
+			fifo->tail = 0;
 	}
 }
 
-static void tcpstate_tw_free_all(struct tcpstate_limit *l)
+static void tcpstate_tw_free_all(struct tcpstate_tw_fifo *fifo)
 {
 	struct tcpstate_tw_chunk *chunk, *next;
 
-	list_for_each_entry_safe(chunk, next, &l->tw.chunks, node)
+	list_for_each_entry_safe(chunk, next, &fifo->chunks, node)
 		kfree(chunk);
-	INIT_LIST_HEAD(&l->tw.chunks);
-	l->tw.head = 0;
-	l->tw.tail = 0;
-	l->tw.queued = 0;
+	tcpstate_tw_fifo_init(fifo);
 }
 
 /* Whether the cookie still names a TIME_WAIT socket. RCU. */
@@ -131,12 +137,12 @@ void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_s
 	if (delta < 0)
 		return;		/* the cookie goes stale in place */
 	spin_lock_irqsave(&l->tw.lock, flags);
-	for (trim = 0; trim < TCPSTATE_TW_TRIM_PER_PUSH && l->tw.queued; trim++) {
-		if (tcpstate_tw_live(tcpstate_tw_peek(l)))
+	for (trim = 0; trim < TCPSTATE_TW_TRIM_PER_PUSH && l->tw.fifo.queued; trim++) {
+		if (tcpstate_tw_live(tcpstate_tw_peek(&l->tw.fifo)))
 			break;
-		tcpstate_tw_drop_head(l);
+		tcpstate_tw_drop_head(&l->tw.fifo);
 	}
-	queued = tcpstate_tw_push(l, ts->cookie, GFP_ATOMIC);
+	queued = tcpstate_tw_push(&l->tw.fifo, ts->cookie, GFP_ATOMIC);
 	spin_unlock_irqrestore(&l->tw.lock, flags);
 	if (!queued)
 		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_UNQUEUED);
@@ -165,10 +171,10 @@ static bool tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	net = tcpstate_netns_cache_get(cache, target.netns_ino);
 	if (!net)
 		goto failed;
-	sk = tcpstate_lookup_established(net, &target, 0);
-	if (!sk)
+	sk = tcpstate_lookup_cookie(net, &target, cookie);
+	if (IS_ERR_OR_NULL(sk))
 		goto failed;
-	if (sk->sk_state != TCP_TIME_WAIT || atomic64_read(&sk->sk_cookie) != cookie) {
+	if (sk->sk_state != TCP_TIME_WAIT) {
 		sock_gen_put(sk);
 		goto failed;
 	}
@@ -200,16 +206,16 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 	if (!budget)
 		return;
 	spin_lock_irq(&l->tw.lock);
-	attempts = l->tw.queued;
+	attempts = l->tw.fifo.queued;
 	spin_unlock_irq(&l->tw.lock);
 	while (attempts-- && atomic_read(&l->count) > (int)budget) {
 		spin_lock_irq(&l->tw.lock);
-		if (!l->tw.queued) {
+		if (!l->tw.fifo.queued) {
 			spin_unlock_irq(&l->tw.lock);
 			break;
 		}
-		cookie = tcpstate_tw_peek(l);
-		tcpstate_tw_drop_head(l);
+		cookie = tcpstate_tw_peek(&l->tw.fifo);
+		tcpstate_tw_drop_head(&l->tw.fifo);
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
@@ -234,8 +240,17 @@ static void tcpstate_twbudget_work_fn(struct work_struct *work)
 
 /* --- lifetime ------------------------------------------------------------ */
 
+/*
+ * A new budget starts with its scope's TIME_WAIT sockets in its FIFO,
+ * oldest first. limits.c publishes the object, then walks the table (the
+ * walk protocol of limits.c): the walk's sockets go into a seed, sorted
+ * by when they entered TIME_WAIT, while sockets entering TIME_WAIT
+ * meanwhile go into the FIFO itself. At the end the seed goes first and
+ * those after it. Its size is taken by a walk before: room for a few
+ * arrivals between the two; beyond that, a socket is counted but not
+ * queued (stats tw_unqueued), and its end comes with the timer.
+ */
 struct tcpstate_tw_seed {
-	struct tcpstate_limit *budget;
 	struct tcpstate_tw_seed_entry {
 		u64 entered_ns;
 		u64 cookie;
@@ -243,17 +258,58 @@ struct tcpstate_tw_seed {
 	size_t nr, size;
 };
 
-static void tcpstate_tw_seed_one(struct tcpstate_sock *ts, void *arg)
+int tcpstate_twbudget_create(struct tcpstate_limit *l)
 {
-	struct tcpstate_tw_seed *seed = arg;
+	spin_lock_init(&l->tw.lock);
+	tcpstate_tw_fifo_init(&l->tw.fifo);
+	return 0;
+}
 
-	if (READ_ONCE(ts->state) != TCPSTATE_TIME_WAIT ||
-	    !tcpstate_scope_match(&seed->budget->scope, ts))
-		return;
-	if (seed->entries && seed->nr < seed->size) {
-		seed->entries[seed->nr].entered_ns = READ_ONCE(ts->entered_ns);
-		seed->entries[seed->nr].cookie = ts->cookie;
+struct tcpstate_tw_census {
+	struct tcpstate_limit *budget;
+	size_t nr;
+};
+
+static void tcpstate_tw_census_one(struct tcpstate_sock *ts, void *arg)
+{
+	struct tcpstate_tw_census *census = arg;
+
+	if (READ_ONCE(ts->state) == TCPSTATE_TIME_WAIT &&
+	    tcpstate_scope_match(&census->budget->scope, ts))
+		census->nr++;
+}
+
+/* Before the object is published: process context, the mutex held. */
+int tcpstate_twbudget_seed_begin(struct tcpstate_limit *l)
+{
+	struct tcpstate_tw_census census = { .budget = l };
+	struct tcpstate_tw_seed *seed;
+
+	tcpstate_table_for_each(tcpstate_tw_census_one, &census);
+	seed = kzalloc(sizeof(*seed), GFP_KERNEL);
+	if (!seed)
+		return -ENOMEM;
+	seed->size = census.nr + census.nr / 8 + 64;
+	seed->entries = kvmalloc_array(seed->size, sizeof(*seed->entries), GFP_KERNEL);
+	if (!seed->entries) {
+		kfree(seed);
+		return -ENOMEM;
 	}
+	l->tw.seed = seed;
+	return 0;
+}
+
+/* From the walk, under ts's entry lock. */
+void tcpstate_twbudget_seed_add(struct tcpstate_limit *l, const struct tcpstate_sock *ts)
+{
+	struct tcpstate_tw_seed *seed = l->tw.seed;
+
+	if (seed->nr == seed->size) {
+		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_UNQUEUED);
+		return;
+	}
+	seed->entries[seed->nr].entered_ns = ts->entered_ns;
+	seed->entries[seed->nr].cookie = ts->cookie;
 	seed->nr++;
 }
 
@@ -264,45 +320,46 @@ static int tcpstate_tw_seed_cmp(const void *a, const void *b)
 	return x->entered_ns < y->entered_ns ? -1 : x->entered_ns > y->entered_ns;
 }
 
-/*
- * A new budget starts with the scope's TIME_WAIT sockets, oldest first,
- * from two walks of the table: one to size, one to fill.
- */
-int tcpstate_twbudget_create(struct tcpstate_limit *l)
+/* After the walk: the seed, then what arrived meanwhile, become the FIFO. */
+void tcpstate_twbudget_seed_end(struct tcpstate_limit *l)
 {
-	struct tcpstate_tw_seed seed = { .budget = l };
+	struct tcpstate_tw_seed *seed = l->tw.seed;
+	struct tcpstate_tw_fifo fifo;
+	unsigned int lost = 0;
 	size_t i;
 
-	spin_lock_init(&l->tw.lock);
-	INIT_LIST_HEAD(&l->tw.chunks);
-	tcpstate_table_for_each(tcpstate_tw_seed_one, &seed);
-	if (!seed.nr)
-		return 0;
-	seed.size = seed.nr + seed.nr / 8 + 64;	/* room for arrivals between walks */
-	seed.entries = kvmalloc_array(seed.size, sizeof(*seed.entries), GFP_KERNEL);
-	if (!seed.entries)
-		return -ENOMEM;
-	seed.nr = 0;
-	tcpstate_table_for_each(tcpstate_tw_seed_one, &seed);
-	seed.nr = min(seed.nr, seed.size);
-	sort(seed.entries, seed.nr, sizeof(*seed.entries), tcpstate_tw_seed_cmp, NULL);
-	for (i = 0; i < seed.nr; i++) {
-		if (!tcpstate_tw_push(l, seed.entries[i].cookie, GFP_KERNEL)) {
-			kvfree(seed.entries);
-			tcpstate_tw_free_all(l);
-			return -ENOMEM;
-		}
+	sort(seed->entries, seed->nr, sizeof(*seed->entries), tcpstate_tw_seed_cmp, NULL);
+	tcpstate_tw_fifo_init(&fifo);
+	for (i = 0; i < seed->nr; i++)
+		if (!tcpstate_tw_push(&fifo, seed->entries[i].cookie, GFP_KERNEL))
+			lost++;
+	spin_lock_irq(&l->tw.lock);
+	while (l->tw.fifo.queued) {
+		if (!tcpstate_tw_push(&fifo, tcpstate_tw_peek(&l->tw.fifo), GFP_ATOMIC))
+			lost++;
+		tcpstate_tw_drop_head(&l->tw.fifo);
 	}
-	atomic_set(&l->count, seed.nr);
-	atomic_set(&l->high, seed.nr);
-	kvfree(seed.entries);
-	return 0;
+	/* Emptied, its last chunk freed: the new list takes its place. */
+	list_replace_init(&fifo.chunks, &l->tw.fifo.chunks);
+	l->tw.fifo.head = fifo.head;
+	l->tw.fifo.tail = fifo.tail;
+	l->tw.fifo.queued = fifo.queued;
+	spin_unlock_irq(&l->tw.lock);
+	tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_UNQUEUED, lost);
+	kvfree(seed->entries);
+	kfree(seed);
+	l->tw.seed = NULL;
 }
 
 /* From the kobject release: no reader is left. */
 void tcpstate_twbudget_destroy(struct tcpstate_limit *l)
 {
-	tcpstate_tw_free_all(l);
+	tcpstate_tw_free_all(&l->tw.fifo);
+	if (l->tw.seed) {
+		kvfree(l->tw.seed->entries);
+		kfree(l->tw.seed);
+		l->tw.seed = NULL;
+	}
 }
 
 /* After every budget is gone: nothing can queue the work again. */

@@ -28,6 +28,7 @@ CAP_SAMPLE_S=5		# how long the capped queue is watched
 # A SYN passes the hook when the queue holds fewer than listener_max;
 # SYNs on other CPUs can pass the same check before either is queued.
 CAP_SLACK=4
+RECOUNTS=50		# prefix_len4 changes, each a recount, under the flood
 HPING="--flood"
 SETUP_MS=60000
 if debug_kernel; then
@@ -121,7 +122,7 @@ churn()
 	done
 }
 
-ktap_plan 8
+ktap_plan 9
 
 tcpstate_loaded && tcpstate_unload
 setup_topology || { echo "# cannot build the topology"; ktap_finish; }
@@ -205,6 +206,33 @@ if [ "$max" -le $((CAP + CAP_SLACK)) ] && drops_above "$drops"; then
 else
 	ktap_result listener_max_holds_under_flood 1 "queue reached $max (cap $CAP, slack $CAP_SLACK), drops $drops -> $(syn_drops)"
 fi
+
+# --- prefix recounts under the flood ---------------------------------------
+
+# A new prefix length makes the cap count its prefixes afresh from the
+# socket table while request socks come and go. Once the flood stops and
+# the last of them has timed out, every prefix count must be back at 0:
+# a socket counted twice, or taken out of a count it never entered,
+# leaves a syn_prefix line behind.
+syn_prefix_lines() { awk '$1 == "syn_prefix"' $DEBUGFS/limits | wc -l; }
+cap_count() { limit_field syn_cap port:80 COUNT; }
+cap_drained() { [ "$(cap_count)" = 0 ]; }
+sysfs_write "$d/listener_max" 0 > /dev/null
+sysfs_write "$d/prefix_max" 1000 > /dev/null
+queue_refilled() { local c; c=$(cap_count); [ "$c" != missing ] && [ "$c" -ge 256 ]; }
+busywait $SETUP_MS queue_refilled
+for i in $(seq $RECOUNTS); do
+	sysfs_write "$d/prefix_len4" $((i % 2 ? 16 : 24)) > /dev/null
+done
+echo "# $RECOUNTS recounts with $(cap_count) request socks queued, $(syn_prefix_lines) prefixes counted"
+kill $hping
+wait $hping 2> /dev/null
+busywait $SETUP_MS cap_drained
+expect_eq prefix_recounts_under_flood_leave_no_count_behind "0 0" \
+	"$(cap_count) $(syn_prefix_lines)"
+ip netns exec "$cli" hping3 -q -S -p 80 $HPING --rand-source 198.18.0.1 > /dev/null 2>&1 &
+hping=$!
+PIDS+=($hping)
 
 # --- unload under the flood -------------------------------------------------
 

@@ -85,6 +85,15 @@ struct tcpstate_syn_prefixes {
 	struct rcu_head rcu;
 };
 
+/* Cookies of a scope's TIME_WAIT sockets, oldest first (twbudget.c). */
+struct tcpstate_tw_fifo {
+	struct list_head chunks;
+	unsigned int head, tail;	/* in first and last chunk */
+	unsigned int queued;
+};
+
+struct tcpstate_tw_seed;
+
 /* Slots a syn_cap hashes its claims into, by listener and by prefix. */
 #define TCPSTATE_SYN_CLAIM_SLOTS 16
 
@@ -98,6 +107,7 @@ struct tcpstate_limit {
 	u8 type;			/* enum tcpstate_limit_type */
 	u8 state;			/* the state counted */
 	bool dead;			/* unlinked: stores give up */
+	bool populating;		/* its first counts are being walked */
 	atomic_t count;			/* sockets of the scope in state */
 	atomic_t high;			/* high-water mark of count */
 	union {
@@ -110,6 +120,12 @@ struct tcpstate_limit {
 			spinlock_t lock;	/* prefix counts change under it */
 			struct tcpstate_syn_prefixes __rcu *prefixes;
 			/*
+			 * While tcpstate_syncap_recount() walks the socket
+			 * table: the prefixes it is counting afresh. Both
+			 * pointers change under lock.
+			 */
+			struct tcpstate_syn_prefixes __rcu *recounting;
+			/*
 			 * SYNs let through whose request sock is not yet
 			 * counted, hashed by listener and by prefix: the
 			 * hook counts them as if they were (syncap.c).
@@ -121,15 +137,15 @@ struct tcpstate_limit {
 			u32 budget;		/* 0: none */
 			atomic64_t evictions;
 			spinlock_t lock;	/* the FIFO */
-			/* cookies of the scope's TIME_WAIT sockets, oldest first */
-			struct list_head chunks;
-			unsigned int head, tail;	/* in first and last chunk */
-			unsigned int queued;
+			struct tcpstate_tw_fifo fifo;
+			/* while the object is created: see twbudget.c */
+			struct tcpstate_tw_seed *seed;
 		} tw;
 		struct {
 			u32 threshold;		/* 0: off */
 			u32 hysteresis;
-			atomic_t armed;
+			spinlock_t lock;	/* armed's changes */
+			atomic_t armed;		/* written under lock */
 			atomic64_t fired;
 			struct kernfs_node *fired_kn, *armed_kn;
 		} alert;
@@ -163,6 +179,8 @@ const char *tcpstate_limits_stat_name(enum tcpstate_limit_stat stat);
 bool tcpstate_scope_fits(enum tcpstate_limit_type type, const struct tcpstate_scope *scope);
 
 /* limits.c */
+int tcpstate_limits_stats_init(void);
+void tcpstate_limits_stats_uninit(void);
 int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root);
 void tcpstate_limits_uninit(void);
 int tcpstate_limit_parse_key(const char *buf, struct tcpstate_scope *scope,
@@ -171,9 +189,12 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf);
 int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf);
 bool tcpstate_scope_match(const struct tcpstate_scope *scope,
 			  const struct tcpstate_sock *ts);
-void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta);
+void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta);
+bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta);
+void tcpstate_limits_walk_table(void (*fn)(struct tcpstate_sock *ts, void *arg), void *arg);
+void tcpstate_limits_walk_end(void);
 void tcpstate_sock_remote(const struct tcpstate_sock *ts, struct in6_addr *addr, u8 *family);
-void tcpstate_alert_check(struct tcpstate_limit *l, int count);
+void tcpstate_alert_check(struct tcpstate_limit *l);
 void tcpstate_limit_release(struct kobject *kobj);
 void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
 			       void (*fn)(struct tcpstate_limit *l));
@@ -184,9 +205,9 @@ void tcpstate_limit_show_row(struct seq_file *s, const char *type, const char *k
 
 /*
  * The engine moved ts into (+1) or out of (-1) state. Called with the
- * entry's lock held and interrupts off, wherever a gauge moves.
+ * entry's lock held and BHs off, wherever a gauge moves.
  */
-static inline void tcpstate_limits_account(const struct tcpstate_sock *ts,
+static inline void tcpstate_limits_account(struct tcpstate_sock *ts,
 					   int state, int delta)
 {
 	if (READ_ONCE(tcpstate_limits_nr))
@@ -208,8 +229,7 @@ int tcpstate_syncap_create(struct tcpstate_limit *l);
 void tcpstate_syncap_publish(struct tcpstate_limit *l);
 void tcpstate_syncap_unpublish(struct tcpstate_limit *l);
 void tcpstate_syncap_destroy(struct tcpstate_limit *l);
-void tcpstate_syncap_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts,
-			     int delta);
+void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta);
 int tcpstate_syncap_recount(struct tcpstate_limit *l);
 void tcpstate_syncap_release_claims(void);
 void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l);
@@ -220,6 +240,9 @@ int tcpstate_twbudget_create(struct tcpstate_limit *l);
 void tcpstate_twbudget_destroy(struct tcpstate_limit *l);
 void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_sock *ts,
 			       int delta);
+int tcpstate_twbudget_seed_begin(struct tcpstate_limit *l);
+void tcpstate_twbudget_seed_add(struct tcpstate_limit *l, const struct tcpstate_sock *ts);
+void tcpstate_twbudget_seed_end(struct tcpstate_limit *l);
 void tcpstate_twbudget_kick(void);
 
 #endif /* _TCPSTATE_LIMITS_H */

@@ -76,9 +76,10 @@ void tcpstate_log_uninit(struct tcpstate_log *log);
 int tcpstate_log_resize(struct tcpstate_log *log, unsigned int records_per_cpu);
 unsigned int tcpstate_log_records_per_cpu(const struct tcpstate_log *log);
 
-/* Interrupts off around both: see log.c. */
-struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log);
-void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot);
+/* Interrupts off from one to the other: see log.c. */
+struct tcpstate_record *tcpstate_log_reserve(struct tcpstate_log *log, unsigned long *flags);
+void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot,
+			 unsigned long flags);
 
 u64 tcpstate_log_written(const struct tcpstate_log *log);
 u64 tcpstate_log_lost(const struct tcpstate_log *log);

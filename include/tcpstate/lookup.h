@@ -27,12 +27,15 @@ struct tcpstate_tuple {
 /* Copies cookie's entry; false if it is not in the table. */
 bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t);
 
+/* Devices tcpstate_lookup_cookie() tries a bound socket on. */
+#define TCPSTATE_LOOKUP_DEVICES_MAX 64
+
 /*
- * The socket with that tuple, with a reference (sock_gen_put()), or NULL.
- * dif: the device a bound socket is bound to; 0 finds unbound sockets.
+ * The socket of cookie, found by its tuple on any device of net, with a
+ * reference, or NULL; ERR_PTR(-E2BIG) if net has more devices than were
+ * tried, so that "gone" and "not found" stay apart.
  */
-struct sock *tcpstate_lookup_established(struct net *net, const struct tcpstate_tuple *t,
-					 int dif);
+struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple *t, u64 cookie);
 
 /* A namespace by inode number, keeping the last one found: see lookup.c. */
 struct tcpstate_netns_cache {

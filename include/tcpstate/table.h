@@ -47,7 +47,7 @@ struct tcpstate_sock {
 	u8 kind;			/* enum tcpstate_sock_kind */
 	u8 state;			/* enum tcpstate_state, as ss would show it */
 	u8 flags;			/* TCPSTATE_SOCK_* */
-	u8 nr_history;			/* transitions recorded, saturating at 255 */
+	u8 nr_history;			/* transitions recorded; after 255, 248..255 */
 	u8 history_state[TCPSTATE_SOCK_HISTORY];	/* from << 4 | to */
 };
 
@@ -55,6 +55,8 @@ struct tcpstate_sock {
 #define TCPSTATE_SOCK_ADOPTED	BIT(0)
 /* AF_INET6; otherwise AF_INET. */
 #define TCPSTATE_SOCK_INET6	BIT(1)
+/* Seen by the limits' walk in progress (tcpstate_limits_walk_table()). */
+#define TCPSTATE_SOCK_WALKED	BIT(2)
 
 /* Default and hard bound of max_sockets, in entries (136 MiB and 8.5 GiB). */
 #define TCPSTATE_MAX_SOCKETS_DEFAULT	(1024U * 1024)

@@ -15,10 +15,16 @@
 /* What main.c, netns.c and limits.c own in the real module. */
 struct tcpstate_log tcpstate_log;
 bool tcpstate_enabled = true;
-int tcpstate_limits_nr;		/* no limits: the engine never calls the next */
+int tcpstate_limits_nr;		/* 0: the engine never calls the next */
 
-void __tcpstate_limits_account(const struct tcpstate_sock *ts, int state, int delta)
+/* What a limit on local port TEST_LIMIT_PORT would count, per state. */
+#define TEST_LIMIT_PORT 40000
+static int test_limit_count[TCPSTATE_NR_STATES];
+
+void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta)
 {
+	if (ts->sport == TEST_LIMIT_PORT)
+		test_limit_count[state] += delta;
 }
 
 /* Every test socket lives in one namespace, whose counters are these. */
@@ -37,6 +43,8 @@ static int engine_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tcpstate_log_init(&tcpstate_log, TCPSTATE_LOG_MIN_RECORDS), 0);
 	tcpstate_table_set_max(TCPSTATE_MAX_SOCKETS_DEFAULT);
 	WRITE_ONCE(tcpstate_enabled, true);
+	tcpstate_limits_nr = 0;
+	memset(test_limit_count, 0, sizeof(test_limit_count));
 	return 0;
 }
 
@@ -251,6 +259,94 @@ static void engine_exit_of_unknown_socket_counts_untracked_only(struct kunit *te
 	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
 }
 
+static void engine_limits_count_a_socket_under_the_port_it_had(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 150, 0, 443);
+
+	tcpstate_limits_nr = 1;
+	/* connect(): SYN_SENT first, the ephemeral port after */
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	sk->sk_num = TEST_LIMIT_PORT;
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_SENT, TCP_ESTABLISHED);
+
+	KUNIT_EXPECT_EQ(test, test_limit_count[TCP_SYN_SENT], 0);
+	KUNIT_EXPECT_EQ(test, test_limit_count[TCP_ESTABLISHED], 1);
+	KUNIT_EXPECT_EQ(test, find(150)->sport, (u16)TEST_LIMIT_PORT);
+}
+
+static void engine_timewait_rearm_after_kill_brings_nothing_back(struct kunit *test)
+{
+	struct sock *full = test_sock(test, 320, 80, 40000);
+	struct sock *tw = test_sock(test, 320, 80, 40000);
+
+	apply(full, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	apply(full, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_SENT, TCP_ESTABLISHED);
+	apply(full, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_ESTABLISHED, TCP_FIN_WAIT1);
+	apply(full, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_FIN_WAIT1, TCP_FIN_WAIT2);
+	apply(tw, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_TIMEWAIT, TCP_FIN_WAIT2, TCP_FIN_WAIT2);
+	/* killed on one CPU while another re-arms it on the FIN */
+	apply(tw, TCPSTATE_EV_EXIT, TCPSTATE_KIND_TIMEWAIT, TCP_FIN_WAIT2, TCP_CLOSE);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 0ULL);
+	apply(tw, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_TIMEWAIT, TCPSTATE_STATE_UNKNOWN,
+	      TCP_TIME_WAIT);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_TIME_WAIT), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_FIN_WAIT2), 0LL);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 1ULL);
+}
+
+static void engine_migrated_request_exit_ends_entry(struct kunit *test)
+{
+	struct sock *req = test_sock(test, 350, 80, 40000);
+	struct sock *clone = test_sock(test, 350, 80, 40000);
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	/* reuseport migration: a clone takes req's place, silently, and times out */
+	apply(clone, TCPSTATE_EV_EXIT, TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
+
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 0LL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_RECV, TCP_CLOSE), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_SUPERSEDED), 0ULL);
+}
+
+static void engine_history_past_255_keeps_newest_last(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 370, 1, 2);
+	struct tcpstate_sock *ts;
+	int i;
+
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_ESTABLISHED);
+	for (i = 0; i < 300; i++)
+		apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL,
+		      i % 2 ? TCP_CLOSE_WAIT : TCP_ESTABLISHED,
+		      i % 2 ? TCP_ESTABLISHED : TCP_CLOSE_WAIT);
+	/* 301 transitions; i = 299, the last, went CLOSE_WAIT -> ESTABLISHED */
+	ts = find(370);
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	KUNIT_EXPECT_GE(test, ts->nr_history, (u8)(U8_MAX + 1 - TCPSTATE_SOCK_HISTORY));
+	KUNIT_EXPECT_EQ(test, ts->history_state[(ts->nr_history - 1) % TCPSTATE_SOCK_HISTORY],
+			(u8)(TCP_CLOSE_WAIT << 4 | TCP_ESTABLISHED));
+	KUNIT_EXPECT_EQ(test, ts->history_state[(ts->nr_history - 2) % TCPSTATE_SOCK_HISTORY],
+			(u8)(TCP_ESTABLISHED << 4 | TCP_CLOSE_WAIT));
+}
+
+static void engine_socket_turned_ipv4_loses_inet6_flag(struct kunit *test)
+{
+	struct sock *sk = test_sock(test, 380, 1, 2);
+
+	sk->sk_family = AF_INET6;
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_SYN_SENT);
+	KUNIT_ASSERT_NOT_NULL(test, find(380));
+	KUNIT_EXPECT_EQ(test, find(380)->flags & TCPSTATE_SOCK_INET6,
+			IS_ENABLED(CONFIG_IPV6) ? TCPSTATE_SOCK_INET6 : 0);
+	/* IPV6_ADDRFORM */
+	sk->sk_family = AF_INET;
+	apply(sk, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_SENT, TCP_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, find(380)->flags & TCPSTATE_SOCK_INET6, 0);
+}
+
 static void engine_adopt_after_hook_keeps_hook_state(struct kunit *test)
 {
 	struct sock *sk = test_sock(test, 400, 1, 2);
@@ -324,6 +420,11 @@ static struct kunit_case tcpstate_engine_cases[] = {
 	KUNIT_CASE(engine_child_without_request_is_born_of_listener),
 	KUNIT_CASE(engine_counts_namespace_beside_global),
 	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
+	KUNIT_CASE(engine_limits_count_a_socket_under_the_port_it_had),
+	KUNIT_CASE(engine_timewait_rearm_after_kill_brings_nothing_back),
+	KUNIT_CASE(engine_migrated_request_exit_ends_entry),
+	KUNIT_CASE(engine_history_past_255_keeps_newest_last),
+	KUNIT_CASE(engine_socket_turned_ipv4_loses_inet6_flag),
 	KUNIT_CASE(engine_adopt_after_hook_keeps_hook_state),
 	KUNIT_CASE(engine_adopt_of_timewait_takes_over_from_full_sock),
 	KUNIT_CASE(engine_missed_event_is_repaired_by_next_hook),

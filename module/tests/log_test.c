@@ -73,11 +73,9 @@ static void log_test_write(struct tcpstate_log *log, const struct tcpstate_recor
 	struct tcpstate_record *slot;
 	unsigned long flags;
 
-	local_irq_save(flags);
-	slot = tcpstate_log_reserve(log);
+	slot = tcpstate_log_reserve(log, &flags);
 	*slot = *rec;
-	tcpstate_log_commit(log, slot);
-	local_irq_restore(flags);
+	tcpstate_log_commit(log, slot, flags);
 }
 
 static void log_test_push(struct tcpstate_log *log, int cpu, u64 ts)
