@@ -17,8 +17,9 @@
  *                 from the engine's gauge moves: NF_DROP
  *
  * Everything else passes untouched. The hook takes no lock: the caps and
- * the prefix counts are read under RCU; it allocates nothing and costs
- * one hash lookup per cap on the port.
+ * the prefix counts are read under the RCU read lock that nf_hook() holds
+ * around every hook; it allocates nothing and costs one hash lookup per
+ * cap on the port.
  *
  * Claims: the counts the hook compares include a SYN only once its
  * request sock is queued, later in the same softirq on the same CPU. A
@@ -28,10 +29,11 @@
  * its cap. The claim ends when the request sock is queued (the return of
  * inet_csk_reqsk_queue_hash_add(), after the queue length and the prefix
  * count took it in) or, for a SYN TCP did not queue (a syncookie, its
- * own backlog full), at the next SYN this CPU judges. Until then such a
- * stale claim, at most one per CPU, makes its cap one stricter; two
- * listeners or prefixes sharing a slot make it stricter for the moment
- * the other's SYN is in flight. Both err on the side of the cap.
+ * own backlog full), at the next SYN this CPU judges or when the CPU goes
+ * offline. Until then such a stale claim, at most one per CPU, makes its
+ * cap one stricter; two listeners or prefixes sharing a slot make it
+ * stricter for the moment the other's SYN is in flight. Both err on the
+ * side of the cap.
  *
  * Prefix counts: each cap keeps an rhashtable of its source prefixes,
  * changed under the cap's lock by the engine (request sock queued or
@@ -40,6 +42,7 @@
  * flood from random sources costs bounded memory; SYN_RECV sockets of
  * prefixes beyond that are not counted (stats syn_prefix_untracked).
  */
+#include <linux/cpuhotplug.h>
 #include <linux/hash.h>
 #include <linux/inetdevice.h>
 #include <linux/log2.h>
@@ -75,7 +78,8 @@
  * its own CPU writes an entry: the hook and the request sock's kretprobe,
  * both with BHs off on that CPU, so never at once; they run under RCU (or
  * with preemption off), which a cap's removal waits out after taking
- * its claims back with cmpxchg() (tcpstate_syncap_destroy()).
+ * its claims back with cmpxchg() (tcpstate_syncap_destroy()). Once the
+ * CPU is dead, the control CPU takes its claims back too.
  */
 struct tcpstate_syn_claim {
 	struct tcpstate_limit *cap;	/* NULL: none; taken with xchg() */
@@ -166,16 +170,15 @@ static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpst
 }
 
 /*
- * Claims a place in slot if count, with the places other SYNs in flight
- * claimed there, leaves one under max. The increment is a full barrier:
- * count is read after it, and a claim is dropped only after the count took
- * its SYN in (tcpstate_syn_unclaim()), so a SYN is counted once or twice,
- * never zero times.
+ * A SYN claims a place in slot (claimed: atomic_inc_return() of it), then
+ * keeps it if count, with the places other SYNs in flight claimed there,
+ * leaves one under max. The increment is a full barrier: count is read
+ * after it, and a claim is dropped only after the count took its SYN in
+ * (tcpstate_syn_unclaim()), so a SYN is counted once or twice, never zero
+ * times. Whatever finds count must also come after the increment.
  */
-static bool tcpstate_syn_claim_slot(atomic_t *slot, const atomic_t *count, u32 max)
+static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, const atomic_t *count, u32 max)
 {
-	int claimed = atomic_inc_return(slot);
-
 	if ((u32)atomic_read(count) + claimed > max) {
 		atomic_dec(slot);
 		return false;
@@ -208,6 +211,25 @@ void tcpstate_syncap_release_claims(void)
 	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
 		if (READ_ONCE(claims[i].cap))
 			tcpstate_syn_unclaim(&claims[i]);
+}
+
+/*
+ * A CPU taken offline would hold its claims until it came back: with a
+ * cap of one, its port would take no SYN meanwhile. Give them back, from
+ * the control CPU once the CPU is dead. The xchg() in tcpstate_syn_unclaim()
+ * decides between this and a cap's removal, which waits out this RCU
+ * section before it frees the cap.
+ */
+static int tcpstate_syncap_cpu_dead(unsigned int cpu)
+{
+	struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
+	int i;
+
+	rcu_read_lock();
+	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
+		tcpstate_syn_unclaim(&claims[i]);
+	rcu_read_unlock();
+	return 0;
 }
 
 static void tcpstate_syncap_listener_drop(struct tcpstate_limit *l)
@@ -252,7 +274,8 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	if (listener_max && *listener) {
 		slot = &l->syn.listener_claims[hash_ptr(*listener,
 							ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
-		if (!tcpstate_syn_claim_slot(slot, &inet_csk(*listener)->icsk_accept_queue.qlen,
+		if (!tcpstate_syn_claim_fits(slot, atomic_inc_return(slot),
+					     &inet_csk(*listener)->icsk_accept_queue.qlen,
 					     listener_max)) {
 			tcpstate_syncap_listener_drop(l);
 			return false;
@@ -269,16 +292,14 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 								   key.addr.s6_addr32[3]),
 						     ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
 		/*
-		 * The claim first, then the lookup, as tcpstate_syn_claim_slot()
-		 * orders claim and count: a prefix looked up before the claim
-		 * could miss the object that SYNs which dropped their claims
-		 * meanwhile were counted in.
+		 * The claim first, then the lookup: a prefix looked up before
+		 * the claim could miss the object that SYNs which dropped their
+		 * claims meanwhile were counted in.
 		 */
 		claimed = atomic_inc_return(slot);
 		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
 		count = prefix ? &prefix->count : &no_sockets;
-		if ((u32)atomic_read(count) + claimed > prefix_max) {
-			atomic_dec(slot);
+		if (!tcpstate_syn_claim_fits(slot, claimed, count, prefix_max)) {
 			if (claim->listener_slot)
 				atomic_dec(claim->listener_slot);
 			tcpstate_syncap_prefix_drop(l, prefix);
@@ -301,7 +322,7 @@ static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate
 	/* The SYN judged before on this CPU was not queued: its claims end. */
 	tcpstate_syncap_release_claims();
 	claims = this_cpu_ptr(&tcpstate_syn_claims)->of_cap;
-	rcu_read_lock();
+	/* nf_hook() runs every hook under rcu_read_lock(): no second one. */
 	hlist_for_each_entry_rcu(l, tcpstate_syncap_bucket(syn->dport), port_node) {
 		if (l->scope.port != syn->dport ||
 		    ((l->scope.selectors & TCPSTATE_SCOPE_NETNS) &&
@@ -319,7 +340,6 @@ static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate
 		/* Its slots are set before a remote removal can see the cap. */
 		smp_store_release(&claims[nr++].cap, l);
 	}
-	rcu_read_unlock();
 	if (verdict == NF_DROP)
 		for (i = 0; i < nr; i++)
 			tcpstate_syn_unclaim(&claims[i]);
@@ -462,6 +482,7 @@ static struct pernet_operations tcpstate_syncap_net_ops = {
 };
 
 static bool tcpstate_syncap_registered;
+static int tcpstate_syncap_cpuhp_state;
 
 int tcpstate_syncap_init(void)
 {
@@ -472,9 +493,19 @@ int tcpstate_syncap_init(void)
 		pr_err("syn_prefix_len4 must be 8..32 and syn_prefix_len6 32..128\n");
 		return -ERANGE;
 	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "net/tcpstate:syncap",
+					NULL, tcpstate_syncap_cpu_dead);
+	if (ret < 0) {
+		pr_err("cannot register the SYN caps' CPU hotplug callback: %d\n", ret);
+		return ret;
+	}
+	tcpstate_syncap_cpuhp_state = ret;
 	ret = register_pernet_subsys(&tcpstate_syncap_net_ops);
-	if (ret)
+	if (ret) {
 		pr_err("cannot register the SYN cap hooks: %d\n", ret);
+		cpuhp_remove_state_nocalls(tcpstate_syncap_cpuhp_state);
+		tcpstate_syncap_cpuhp_state = 0;
+	}
 	tcpstate_syncap_registered = !ret;
 	return ret;
 }
@@ -485,6 +516,9 @@ void tcpstate_syncap_uninit(void)
 	if (tcpstate_syncap_registered)
 		unregister_pernet_subsys(&tcpstate_syncap_net_ops);
 	tcpstate_syncap_registered = false;
+	if (tcpstate_syncap_cpuhp_state > 0)
+		cpuhp_remove_state_nocalls(tcpstate_syncap_cpuhp_state);
+	tcpstate_syncap_cpuhp_state = 0;
 }
 
 /* --- prefix counts ------------------------------------------------------- */
@@ -575,19 +609,27 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
 {
 	struct tcpstate_syn_prefixes *prefixes, *recounting;
 
-	/* Without a prefix cap nothing reads the prefixes: keep none. */
-	if (delta > 0 && !READ_ONCE(l->syn.prefix_max) && !rcu_access_pointer(l->syn.recounting))
-		return;
+	/*
+	 * Without a prefix cap nothing reads the prefixes: keep none, and
+	 * with none kept there is nothing to take ts out of. Decided without
+	 * the lock, which every request sock would otherwise take on a port
+	 * with a listener cap alone. A recount that marked ts published its
+	 * table before, and ordered that by ts's entry lock, which we hold:
+	 * seeing none, it has not counted ts. Seeing its end, we see the
+	 * table it left. Had ts been counted there, its own +1 would still
+	 * be in nr.
+	 */
+	if (!rcu_access_pointer(l->syn.recounting)) {
+		smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
+		prefixes = rcu_dereference(l->syn.prefixes);
+		if (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr))
+			return;
+	}
 	spin_lock_bh(&l->syn.lock);
 	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
 	if (recounting && tcpstate_limits_walk_follows(ts, delta))
 		tcpstate_prefixes_add(l, recounting, ts, delta);
-	/*
-	 * None kept (a listener cap alone): nothing to take ts out of. Had
-	 * ts been counted, its own +1, ordered before this by its entry's
-	 * lock, would still be in nr.
-	 */
 	if (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr))
 		tcpstate_prefixes_add(l, prefixes, ts, delta);
 	spin_unlock_bh(&l->syn.lock);
@@ -627,6 +669,7 @@ int tcpstate_syncap_recount(struct tcpstate_limit *l)
 	tcpstate_limits_walk_table(tcpstate_syncap_recount_one, l);
 	spin_lock_bh(&l->syn.lock);
 	old = rcu_replace_pointer(l->syn.prefixes, fresh, lockdep_is_held(&l->syn.lock));
+	smp_wmb();	/* the new table before the end: tcpstate_syncap_account() */
 	RCU_INIT_POINTER(l->syn.recounting, NULL);
 	spin_unlock_bh(&l->syn.lock);
 	tcpstate_limits_walk_end();

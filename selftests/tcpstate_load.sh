@@ -49,21 +49,23 @@ tcpstate_unload
 
 # insmod refuses each with ERANGE and leaves nothing loaded.
 refused=
-for param in syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129; do
+for param in syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129 \
+	     tw_budget=2147483648; do
 	err=$(insmod "$TCPSTATE_KO" $param 2>&1)
 	case "$err" in
 	*"Numerical result out of range"*) tcpstate_loaded || refused="$refused $param" ;;
 	*) tcpstate_loaded && tcpstate_unload; echo "# $param: ${err:-loaded}" ;;
 	esac
 done
-expect_eq out_of_range_prefix_len_params_refuse_load \
-	" syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129" "$refused"
+expect_eq out_of_range_params_refuse_load \
+	" syn_prefix_len4=7 syn_prefix_len4=33 syn_prefix_len6=31 syn_prefix_len6=129 tw_budget=2147483648" \
+	"$refused"
 
 # The bounds load; a new syn_cap takes its prefix lengths from them, and
 # tw_budget makes the global budget.
-tcpstate_load syn_prefix_len4=8 syn_prefix_len6=128 tw_budget=100
+tcpstate_load syn_prefix_len4=8 syn_prefix_len6=128 tw_budget=2147483647
 limit_add syn_caps port:9
-expect_eq params_at_bounds_load_and_apply "8 128 100" \
+expect_eq params_at_bounds_load_and_apply "8 128 2147483647" \
 	"$(cat $LIMITS/syn_caps/port:9/prefix_len4 $LIMITS/syn_caps/port:9/prefix_len6 \
 	       $LIMITS/tw_budgets/global/budget 2>&1 | paste -sd' ')"
 limit_remove syn_caps port:9

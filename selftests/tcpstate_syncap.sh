@@ -399,7 +399,7 @@ for tool in nft hping3 ss nstat python3; do
 	fi
 done
 
-ktap_plan 35
+ktap_plan 36
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -454,6 +454,24 @@ expect_eq cookies_claim_left_makes_cap_one_stricter_elsewhere "drops=1 syns=50 c
 syn_cookies 1 0
 expect_eq cookies_claim_left_ends_when_its_cpu_judges_again "drops=1 syns=51 cookies=51 queued=0" \
 	"$(cookies_row)"
+# A claim left on a CPU that goes offline ends with it. The cap is taken
+# away and put back (its removal takes every claim back), a SYN from CPU 1
+# leaves its claim there, CPU 1 goes offline, and a SYN from CPU 0 must
+# pass: with the claim kept, it would be dropped until CPU 1 came back.
+# The new cap starts with no drops.
+cpu1_online=/sys/devices/system/cpu/cpu1/online
+if [ -w $cpu1_online ] && [ "$(cat $cpu1_online)" = 1 ]; then
+	limit_remove syn_caps port:$PORT_COOKIES
+	err=$(cap_add $PORT_COOKIES listener_max=1) || echo "# cookies: $err"
+	syn_cookies 1 1
+	echo 0 > $cpu1_online
+	syn_cookies 1 0
+	echo 1 > $cpu1_online
+	expect_eq cookies_claim_of_offlined_cpu_ends "drops=0 syns=53 cookies=53 queued=0" \
+		"$(cookies_row)"
+else
+	ktap_result cookies_claim_of_offlined_cpu_ends "$ksft_skip" "cpu1 cannot go offline"
+fi
 ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=0
 
 prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
