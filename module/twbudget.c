@@ -320,6 +320,15 @@ static int tcpstate_tw_seed_cmp(const void *a, const void *b)
 	return x->entered_ns < y->entered_ns ? -1 : x->entered_ns > y->entered_ns;
 }
 
+static void tcpstate_tw_seed_free(struct tcpstate_limit *l)
+{
+	if (!l->tw.seed)
+		return;
+	kvfree(l->tw.seed->entries);
+	kfree(l->tw.seed);
+	l->tw.seed = NULL;
+}
+
 /* After the walk: the seed, then what arrived meanwhile, become the FIFO. */
 void tcpstate_twbudget_seed_end(struct tcpstate_limit *l)
 {
@@ -346,20 +355,15 @@ void tcpstate_twbudget_seed_end(struct tcpstate_limit *l)
 	l->tw.fifo.queued = fifo.queued;
 	spin_unlock_irq(&l->tw.lock);
 	tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_UNQUEUED, lost);
-	kvfree(seed->entries);
-	kfree(seed);
-	l->tw.seed = NULL;
+	tcpstate_tw_seed_free(l);
 }
 
 /* From the kobject release: no reader is left. */
 void tcpstate_twbudget_destroy(struct tcpstate_limit *l)
 {
 	tcpstate_tw_free_all(&l->tw.fifo);
-	if (l->tw.seed) {
-		kvfree(l->tw.seed->entries);
-		kfree(l->tw.seed);
-		l->tw.seed = NULL;
-	}
+	/* A seed lives only inside tcpstate_limit_add(), which ends it. */
+	tcpstate_tw_seed_free(l);
 }
 
 /* After every budget is gone: nothing can queue the work again. */
