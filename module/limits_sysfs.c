@@ -139,19 +139,24 @@ static int tcpstate_set_plain(struct tcpstate_limit *l, u32 *field, u32 value)
 	return 0;
 }
 
-/* A first prefix cap needs the prefixes counted: none were kept without one. */
+/*
+ * A first prefix cap needs the prefixes counted: none are kept without
+ * one. Clearing it gives their table back.
+ */
 static int tcpstate_set_prefix_max(struct tcpstate_limit *l, u32 *field, u32 value)
 {
 	int ret = 0;
+	u32 old;
 
 	mutex_lock(&tcpstate_limits_mutex);
+	old = *field;
 	if (l->dead) {
 		ret = -ENOENT;
-	} else if (!*field && value) {
+	} else if (!old != !value) {
 		WRITE_ONCE(*field, value);
 		ret = tcpstate_syncap_recount(l);
 		if (ret)
-			WRITE_ONCE(*field, 0);
+			WRITE_ONCE(*field, old);
 	} else {
 		WRITE_ONCE(*field, value);
 	}

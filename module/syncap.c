@@ -35,25 +35,35 @@
  * stricter for the moment the other's SYN is in flight. Both err on the
  * side of the cap.
  *
- * Prefix counts: each cap keeps an rhashtable of its source prefixes,
- * changed under the cap's lock by the engine (request sock queued or
- * gone) and looked up locklessly here. Entries go when their count falls
- * to zero, and a cap holds at most TCPSTATE_SYN_PREFIXES_MAX of them, so a
- * flood from random sources costs bounded memory; SYN_RECV sockets of
- * prefixes beyond that are not counted (stats syn_prefix_untracked).
+ * Prefix counts: a cap with a prefix cap keeps a fixed table of
+ * TCPSTATE_SYN_PREFIX_BUCKETS buckets of four slots, allocated when
+ * prefix_max is set and freed when it is cleared, so that a request sock
+ * costs no allocation and no RCU free, and a flood from random sources
+ * costs the same bounded memory as any other. A prefix hashes (jhash with
+ * a random seed: the sender picks its source) to two buckets and lives in
+ * one slot of either, taken from the emptier bucket when its first
+ * request sock is queued and free again when its last one goes; a prefix
+ * that finds both buckets full is not counted (stats
+ * syn_prefix_untracked). The engine changes slots under the cap's lock;
+ * the hook reads them without it, and adds up every slot whose address
+ * matches: a slot that counts sockets is never re-keyed, so the prefix's
+ * own slot is always found, and a slot read while it is re-keyed can only
+ * add to the sum, never take from it.
  */
 #include <linux/cpuhotplug.h>
 #include <linux/hash.h>
 #include <linux/inetdevice.h>
+#include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
-#include <linux/rhashtable.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/tcp.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
@@ -67,7 +77,10 @@
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
 
-#define TCPSTATE_SYN_PREFIXES_MAX	65536
+/* 32,768 buckets of 4 slots: 131,072 prefixes, 4 MiB per prefix cap. */
+#define TCPSTATE_SYN_PREFIX_BUCKET_BITS	15
+#define TCPSTATE_SYN_PREFIX_BUCKETS	BIT(TCPSTATE_SYN_PREFIX_BUCKET_BITS)
+
 #define TCPSTATE_SYNCAP_HASH_BITS	8
 
 /* A key needs a port, netns optional: a SYN meets at most two caps. */
@@ -104,24 +117,6 @@ static unsigned int syn_prefix_len6 = 64;
 module_param(syn_prefix_len6, uint, 0444);
 MODULE_PARM_DESC(syn_prefix_len6, "prefix_len6 of new syn_caps (32..128, default 64)");
 
-/* Word by word: the hook and every request sock compare a key or two. */
-static int tcpstate_prefix_cmp(struct rhashtable_compare_arg *arg, const void *obj)
-{
-	const struct tcpstate_prefix_key *key = arg->key;
-	const struct tcpstate_syn_prefix *prefix = obj;
-
-	return !ipv6_addr_equal(&prefix->key.addr, &key->addr) ||
-	       prefix->key.family != key->family || prefix->key.len != key->len;
-}
-
-static const struct rhashtable_params tcpstate_prefix_params = {
-	.key_len = sizeof(struct tcpstate_prefix_key),
-	.key_offset = offsetof(struct tcpstate_syn_prefix, key),
-	.head_offset = offsetof(struct tcpstate_syn_prefix, node),
-	.obj_cmpfn = tcpstate_prefix_cmp,
-	.automatic_shrinking = true,
-};
-
 /* A SYN as the hook sees it. */
 struct tcpstate_syn {
 	struct in6_addr saddr, daddr;	/* IPv4 in s6_addr32[0] */
@@ -135,18 +130,61 @@ static struct hlist_head *tcpstate_syncap_bucket(u16 port)
 	return &tcpstate_syncap_hash[hash_32(port, TCPSTATE_SYNCAP_HASH_BITS)];
 }
 
-static void tcpstate_prefix_key_make(struct tcpstate_prefix_key *key, const struct in6_addr *addr,
-				     u8 family, const struct tcpstate_limit *l)
+/* addr (IPv4 in s6_addr32[0]) masked to the lengths of the prefixes kept. */
+static void tcpstate_prefix_make(struct in6_addr *prefix, const struct in6_addr *addr, u8 family,
+				 u8 len4, u8 len6)
 {
-	memset(key, 0, sizeof(*key));
-	key->family = family;
-	if (family == AF_INET) {
-		key->len = READ_ONCE(l->syn.prefix_len4);
-		key->addr.s6_addr32[0] = addr->s6_addr32[0] & inet_make_mask(key->len);
-	} else {
-		key->len = READ_ONCE(l->syn.prefix_len6);
-		ipv6_addr_prefix(&key->addr, addr, key->len);
+	if (family == AF_INET)
+		ipv6_addr_set_v4mapped(addr->s6_addr32[0] & inet_make_mask(len4), prefix);
+	else
+		ipv6_addr_prefix(prefix, addr, len6);
+}
+
+/* The two buckets a prefix may live in; never the same one twice. */
+static void tcpstate_prefix_buckets(const struct tcpstate_syn_prefixes *prefixes,
+				    const struct in6_addr *prefix,
+				    struct tcpstate_syn_prefix_bucket *bucket[2])
+{
+	u32 hash = jhash2((const u32 *)prefix->s6_addr32, 4, prefixes->seed);
+	u32 first = hash & (TCPSTATE_SYN_PREFIX_BUCKETS - 1);
+	u32 second = (hash >> TCPSTATE_SYN_PREFIX_BUCKET_BITS) & (TCPSTATE_SYN_PREFIX_BUCKETS - 1);
+
+	if (second == first)
+		second ^= 1;
+	bucket[0] = &prefixes->buckets[first];
+	bucket[1] = &prefixes->buckets[second];
+}
+
+/*
+ * The hook's count of prefix's SYN_RECV sockets, without the lock: the
+ * sum of every slot that matches, so that a slot torn by its re-keying
+ * adds (the cap errs strict) while the slot that holds the prefix, never
+ * re-keyed while it counts, is always in the sum. *held: that slot, for
+ * the drop counter, or NULL.
+ */
+static int tcpstate_prefix_count(const struct tcpstate_syn_prefixes *prefixes,
+				 const struct in6_addr *prefix, struct tcpstate_syn_prefix **held)
+{
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	int b, i, count, sum = 0;
+
+	*held = NULL;
+	tcpstate_prefix_buckets(prefixes, prefix, bucket);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
+			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
+
+			/* Re-keyed under the lock meanwhile: torn reads only add. */
+			if (!data_race(ipv6_addr_equal(&slot->addr, prefix)))
+				continue;
+			count = atomic_read(&slot->count);
+			if (count > 0) {
+				sum += count;
+				*held = slot;
+			}
+		}
 	}
+	return sum;
 }
 
 /* --- the hook ------------------------------------------------------------ */
@@ -172,14 +210,14 @@ static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpst
 /*
  * A SYN claims a place in slot (claimed: atomic_inc_return() of it), then
  * keeps it if count, with the places other SYNs in flight claimed there,
- * leaves one under max. The increment is a full barrier: count is read
- * after it, and a claim is dropped only after the count took its SYN in
+ * leaves one under max. The increment is a full barrier and count must be
+ * read after it: a claim is dropped only after the count took its SYN in
  * (tcpstate_syn_unclaim()), so a SYN is counted once or twice, never zero
- * times. Whatever finds count must also come after the increment.
+ * times.
  */
-static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, const atomic_t *count, u32 max)
+static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, int count, u32 max)
 {
-	if ((u32)atomic_read(count) + claimed > max) {
+	if ((u32)count + claimed > max) {
 		atomic_dec(slot);
 		return false;
 	}
@@ -256,15 +294,13 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 				   const struct tcpstate_syn *syn, struct sock **listener,
 				   struct tcpstate_syn_claim *claim)
 {
-	static const atomic_t no_sockets = ATOMIC_INIT(0);
 	u32 listener_max = READ_ONCE(l->syn.listener_max);
 	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
 	struct tcpstate_syn_prefixes *prefixes;
-	struct tcpstate_syn_prefix *prefix;
-	struct tcpstate_prefix_key key;
-	const atomic_t *count;
+	struct tcpstate_syn_prefix *held = NULL;
+	struct in6_addr prefix;
+	int claimed, queued, count = 0;
 	atomic_t *slot;
-	int claimed;
 
 	claim->listener_slot = NULL;
 	claim->prefix_slot = NULL;
@@ -274,35 +310,38 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	if (listener_max && *listener) {
 		slot = &l->syn.listener_claims[hash_ptr(*listener,
 							ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
-		if (!tcpstate_syn_claim_fits(slot, atomic_inc_return(slot),
-					     &inet_csk(*listener)->icsk_accept_queue.qlen,
-					     listener_max)) {
+		claimed = atomic_inc_return(slot);
+		queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
+		if (!tcpstate_syn_claim_fits(slot, claimed, queued, listener_max)) {
 			tcpstate_syncap_listener_drop(l);
 			return false;
 		}
 		claim->listener_slot = slot;
 	}
-	if (prefix_max) {
+	/* TCP refuses an IPv6 SYN from a v4-mapped source itself. */
+	if (prefix_max && !(syn->family == AF_INET6 && ipv6_addr_v4mapped(&syn->saddr))) {
+		/* None yet: the first prefix cap's recount has not ended. */
 		prefixes = rcu_dereference(l->syn.prefixes);
-		tcpstate_prefix_key_make(&key, &syn->saddr, syn->family, l);
-		/* A fold, not the table's jhash again: a slot is only a spread. */
-		slot = &l->syn.prefix_claims[hash_32((__force u32)(key.addr.s6_addr32[0] ^
-								   key.addr.s6_addr32[1] ^
-								   key.addr.s6_addr32[2] ^
-								   key.addr.s6_addr32[3]),
+		tcpstate_prefix_make(&prefix, &syn->saddr, syn->family,
+				     prefixes ? prefixes->len4 : READ_ONCE(l->syn.prefix_len4),
+				     prefixes ? prefixes->len6 : READ_ONCE(l->syn.prefix_len6));
+		/* A fold, not the table's jhash: a claim slot is only a spread. */
+		slot = &l->syn.prefix_claims[hash_32((__force u32)(prefix.s6_addr32[0] ^
+								   prefix.s6_addr32[1] ^
+								   prefix.s6_addr32[2] ^
+								   prefix.s6_addr32[3]),
 						     ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
 		/*
-		 * The claim first, then the lookup: a prefix looked up before
-		 * the claim could miss the object that SYNs which dropped their
-		 * claims meanwhile were counted in.
+		 * The claim first, then the count: a count read before the
+		 * claim could miss SYNs that dropped their claims meanwhile.
 		 */
 		claimed = atomic_inc_return(slot);
-		prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
-		count = prefix ? &prefix->count : &no_sockets;
+		if (prefixes)
+			count = tcpstate_prefix_count(prefixes, &prefix, &held);
 		if (!tcpstate_syn_claim_fits(slot, claimed, count, prefix_max)) {
 			if (claim->listener_slot)
 				atomic_dec(claim->listener_slot);
-			tcpstate_syncap_prefix_drop(l, prefix);
+			tcpstate_syncap_prefix_drop(l, held);
 			return false;
 		}
 		claim->prefix_slot = slot;
@@ -523,22 +562,24 @@ void tcpstate_syncap_uninit(void)
 
 /* --- prefix counts ------------------------------------------------------- */
 
-static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(void)
+/* Empty prefix counts for l's current lengths; process context. */
+static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(const struct tcpstate_limit *l)
 {
 	struct tcpstate_syn_prefixes *prefixes = kzalloc(sizeof(*prefixes), GFP_KERNEL);
 
+	BUILD_BUG_ON(sizeof(struct tcpstate_syn_prefix_bucket) != 128);
 	if (!prefixes)
 		return NULL;
-	if (rhashtable_init(&prefixes->table, &tcpstate_prefix_params)) {
+	prefixes->buckets = kvcalloc(TCPSTATE_SYN_PREFIX_BUCKETS, sizeof(*prefixes->buckets),
+				     GFP_KERNEL);
+	if (!prefixes->buckets) {
 		kfree(prefixes);
 		return NULL;
 	}
+	prefixes->seed = get_random_u32();
+	prefixes->len4 = READ_ONCE(l->syn.prefix_len4);
+	prefixes->len6 = READ_ONCE(l->syn.prefix_len6);
 	return prefixes;
-}
-
-static void tcpstate_prefix_free(void *ptr, void *arg)
-{
-	kfree(ptr);
 }
 
 /* Process context, no reader left. */
@@ -546,55 +587,80 @@ static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
 {
 	if (!prefixes)
 		return;
-	rhashtable_free_and_destroy(&prefixes->table, tcpstate_prefix_free, NULL);
+	kvfree(prefixes->buckets);
 	kfree(prefixes);
+}
+
+/*
+ * Under the cap's lock: the slot that counts prefix, else NULL and in
+ * *free a slot to take for it, from the bucket with more free slots (two
+ * choices keep the buckets even: with 60,000 prefixes in 131,072 slots a
+ * full pair is rare), or NULL if both are full.
+ */
+static struct tcpstate_syn_prefix *tcpstate_prefix_find(struct tcpstate_syn_prefixes *prefixes,
+							const struct in6_addr *prefix,
+							struct tcpstate_syn_prefix **free)
+{
+	struct tcpstate_syn_prefix *first_free[2] = { NULL, NULL };
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	int nr_free[2] = { 0, 0 };
+	int b, i;
+
+	tcpstate_prefix_buckets(prefixes, prefix, bucket);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
+			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
+
+			if (!atomic_read(&slot->count)) {
+				if (!nr_free[b]++)
+					first_free[b] = slot;
+			} else if (ipv6_addr_equal(&slot->addr, prefix)) {
+				return slot;
+			}
+		}
+	}
+	*free = nr_free[1] > nr_free[0] ? first_free[1] : first_free[0];
+	return NULL;
 }
 
 /* Moves ts's prefix count in prefixes by delta. Caller holds l->syn.lock. */
 static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
 				  const struct tcpstate_sock *ts, int delta)
 {
-	struct tcpstate_syn_prefix *prefix;
-	struct tcpstate_prefix_key key;
-	struct in6_addr raddr;
+	struct tcpstate_syn_prefix *slot, *free = NULL;
+	struct in6_addr raddr, prefix;
 	u8 family;
-	int count, high;
+	int count;
 
 	lockdep_assert_held(&l->syn.lock);
 	tcpstate_sock_remote(ts, &raddr, &family);
-	tcpstate_prefix_key_make(&key, &raddr, family, l);
-	prefix = rhashtable_lookup(&prefixes->table, &key, tcpstate_prefix_params);
+	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
+	slot = tcpstate_prefix_find(prefixes, &prefix, &free);
 	if (delta < 0) {
-		if (prefix && atomic_dec_return(&prefix->count) <= 0) {
-			rhashtable_remove_fast(&prefixes->table, &prefix->node,
-					       tcpstate_prefix_params);
+		/* Not found: it was not counted (both buckets were full). */
+		if (slot && atomic_dec_return(&slot->count) == 0)
 			atomic_dec(&prefixes->nr);
-			kfree_rcu(prefix, rcu);
-		}
 		return;
 	}
-	if (!prefix) {
-		if (atomic_read(&prefixes->nr) >= TCPSTATE_SYN_PREFIXES_MAX)
-			goto untracked;
-		prefix = kzalloc(sizeof(*prefix), GFP_ATOMIC);
-		if (!prefix)
-			goto untracked;
-		prefix->key = key;
-		if (rhashtable_insert_fast(&prefixes->table, &prefix->node,
-					   tcpstate_prefix_params)) {
-			kfree(prefix);
-			goto untracked;
+	if (!slot) {
+		if (!free) {
+			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
+			return;
 		}
+		/* Free: the hook may read it torn, which only adds (see above). */
+		slot = free;
+		WRITE_ONCE(slot->addr.s6_addr32[0], prefix.s6_addr32[0]);
+		WRITE_ONCE(slot->addr.s6_addr32[1], prefix.s6_addr32[1]);
+		WRITE_ONCE(slot->addr.s6_addr32[2], prefix.s6_addr32[2]);
+		WRITE_ONCE(slot->addr.s6_addr32[3], prefix.s6_addr32[3]);
+		slot->high = 0;
+		atomic64_set(&slot->drops, 0);
 		atomic_inc(&prefixes->nr);
 	}
-	count = atomic_inc_return(&prefix->count);
-	high = atomic_read(&prefix->high);
-	if (count > high)
-		atomic_set(&prefix->high, count);	/* under the cap's lock */
-	return;
-
-untracked:
-	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
+	/* Fully ordered: the hook that sees the count sees the address. */
+	count = atomic_inc_return(&slot->count);
+	if (count > slot->high)
+		WRITE_ONCE(slot->high, count);
 }
 
 /*
@@ -602,16 +668,15 @@ untracked:
  * ts's entry lock (the creation walk holds the mutex, l unpublished).
  *
  * While a recount walks the socket table, the prefixes it builds follow
- * the walk's marks (limits.c, "walks"). BHs off, as the engine: on 6.1
- * the rhashtable must not run with interrupts off.
+ * the walk's marks (limits.c, "walks"). BHs off, as the engine.
  */
 void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_syn_prefixes *prefixes, *recounting;
 
 	/*
-	 * Without a prefix cap nothing reads the prefixes: keep none, and
-	 * with none kept there is nothing to take ts out of. Decided without
+	 * Without a prefix cap nothing reads the prefixes: count none, and
+	 * with none counted there is nothing to take ts out of. Decided without
 	 * the lock, which every request sock would otherwise take on a port
 	 * with a listener cap alone. A recount that marked ts published its
 	 * table before, and ordered that by ts's entry lock, which we hold:
@@ -622,7 +687,8 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
 	if (!rcu_access_pointer(l->syn.recounting)) {
 		smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
 		prefixes = rcu_dereference(l->syn.prefixes);
-		if (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr))
+		if (!prefixes ||
+		    (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr)))
 			return;
 	}
 	spin_lock_bh(&l->syn.lock);
@@ -630,7 +696,7 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
 	if (recounting && tcpstate_limits_walk_follows(ts, delta))
 		tcpstate_prefixes_add(l, recounting, ts, delta);
-	if (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr))
+	if (prefixes && (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr)))
 		tcpstate_prefixes_add(l, prefixes, ts, delta);
 	spin_unlock_bh(&l->syn.lock);
 }
@@ -651,28 +717,32 @@ static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
 
 /*
  * Counts the prefixes afresh from the socket table: after the prefix
- * length changed, or a prefix cap was set where none was. The hook goes
- * on judging by the old counts until the new ones replace them. Caller
- * holds tcpstate_limits_mutex, so one recount runs at a time.
+ * length changed, or a prefix cap was set where none was; with prefix_max
+ * cleared, drops them instead. The hook goes on judging by the old counts
+ * until the new ones replace them. Caller holds tcpstate_limits_mutex, so
+ * one recount runs at a time.
  */
 int tcpstate_syncap_recount(struct tcpstate_limit *l)
 {
-	struct tcpstate_syn_prefixes *fresh, *old;
+	struct tcpstate_syn_prefixes *fresh = NULL, *old;
 
 	lockdep_assert_held(&tcpstate_limits_mutex);
-	fresh = tcpstate_prefixes_alloc();
-	if (!fresh)
-		return -ENOMEM;
-	spin_lock_bh(&l->syn.lock);
-	rcu_assign_pointer(l->syn.recounting, fresh);
-	spin_unlock_bh(&l->syn.lock);
-	tcpstate_limits_walk_table(tcpstate_syncap_recount_one, l);
+	if (READ_ONCE(l->syn.prefix_max)) {
+		fresh = tcpstate_prefixes_alloc(l);
+		if (!fresh)
+			return -ENOMEM;
+		spin_lock_bh(&l->syn.lock);
+		rcu_assign_pointer(l->syn.recounting, fresh);
+		spin_unlock_bh(&l->syn.lock);
+		tcpstate_limits_walk_table(tcpstate_syncap_recount_one, l);
+	}
 	spin_lock_bh(&l->syn.lock);
 	old = rcu_replace_pointer(l->syn.prefixes, fresh, lockdep_is_held(&l->syn.lock));
 	smp_wmb();	/* the new table before the end: tcpstate_syncap_account() */
 	RCU_INIT_POINTER(l->syn.recounting, NULL);
 	spin_unlock_bh(&l->syn.lock);
-	tcpstate_limits_walk_end();
+	if (fresh)
+		tcpstate_limits_walk_end();
 	synchronize_rcu();
 	tcpstate_prefixes_free(old);
 	return 0;
@@ -680,17 +750,12 @@ int tcpstate_syncap_recount(struct tcpstate_limit *l)
 
 /* --- lifetime ------------------------------------------------------------ */
 
+/* No prefix counts yet: the first prefix_max store makes them. */
 int tcpstate_syncap_create(struct tcpstate_limit *l)
 {
-	struct tcpstate_syn_prefixes *prefixes;
-
 	l->syn.prefix_len4 = syn_prefix_len4;
 	l->syn.prefix_len6 = syn_prefix_len6;
 	spin_lock_init(&l->syn.lock);
-	prefixes = tcpstate_prefixes_alloc();
-	if (!prefixes)
-		return -ENOMEM;
-	RCU_INIT_POINTER(l->syn.prefixes, prefixes);
 	return 0;
 }
 
@@ -735,29 +800,34 @@ void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l)
 {
 	struct tcpstate_syn_prefixes *prefixes;
-	struct tcpstate_syn_prefix *prefix;
-	struct rhashtable_iter iter;
 	char key[TCPSTATE_LIMIT_KEY_MAX + 64];
+	int b, i, count;
 
 	lockdep_assert_held(&tcpstate_limits_mutex);
+	/* Replaced only by a recount, which holds the mutex too. */
 	prefixes = rcu_dereference_protected(l->syn.prefixes,
 					     lockdep_is_held(&tcpstate_limits_mutex));
-	rhashtable_walk_enter(&prefixes->table, &iter);
-	rhashtable_walk_start(&iter);
-	while ((prefix = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(prefix))
-			continue;
-		if (prefix->key.family == AF_INET)
-			snprintf(key, sizeof(key), "%s,prefix:%pI4/%u", l->key,
-				 &prefix->key.addr.s6_addr32[0], prefix->key.len);
-		else
-			snprintf(key, sizeof(key), "%s,prefix:%pI6c/%u", l->key,
-				 &prefix->key.addr, prefix->key.len);
-		tcpstate_limit_show_row(s, "syn_prefix", key, TCPSTATE_SYN_RECV,
-					atomic_read(&prefix->count), atomic_read(&prefix->high),
-					READ_ONCE(l->syn.prefix_max),
-					atomic64_read(&prefix->drops), 0, 0);
+	if (!prefixes)
+		return;
+	for (b = 0; b < TCPSTATE_SYN_PREFIX_BUCKETS; b++) {
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
+			struct tcpstate_syn_prefix *slot = &prefixes->buckets[b].slot[i];
+
+			/* A slot that counts keeps its address. */
+			count = atomic_read(&slot->count);
+			if (count <= 0)
+				continue;
+			if (ipv6_addr_v4mapped(&slot->addr))
+				snprintf(key, sizeof(key), "%s,prefix:%pI4/%u", l->key,
+					 &slot->addr.s6_addr32[3], prefixes->len4);
+			else
+				snprintf(key, sizeof(key), "%s,prefix:%pI6c/%u", l->key,
+					 &slot->addr, prefixes->len6);
+			tcpstate_limit_show_row(s, "syn_prefix", key, TCPSTATE_SYN_RECV, count,
+						READ_ONCE(slot->high), READ_ONCE(l->syn.prefix_max),
+						atomic64_read(&slot->drops), 0, 0);
+		}
+		if (!(b % 1024))
+			cond_resched();
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
 }

@@ -28,7 +28,6 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 
 struct tcpstate_sock;
@@ -61,28 +60,31 @@ struct tcpstate_scope {
 	u8 state;		/* STATE */
 };
 
-/* A source prefix: the address masked to the cap's length. */
-struct tcpstate_prefix_key {
-	struct in6_addr addr;	/* IPv4 in s6_addr32[0], rest zero */
-	u8 family;
-	u8 len;
-	u8 pad[2];		/* zero: the key is compared as bytes */
-};
-
-/* Per source prefix of a syn_cap: its SYN_RECV sockets and drops. */
+/*
+ * One source prefix of a syn_cap: its SYN_RECV sockets and drops. A slot
+ * of a fixed table (syncap.c, "prefix counts"): free while count is 0,
+ * whatever addr still says, and re-keyed only then, under the cap's lock.
+ */
 struct tcpstate_syn_prefix {
-	struct rhash_head node;
-	struct tcpstate_prefix_key key;
+	struct in6_addr addr;	/* masked; IPv4 as ::ffff:a.b.c.d */
 	atomic_t count;
-	atomic_t high;
+	u32 high;		/* under the cap's lock */
 	atomic64_t drops;
-	struct rcu_head rcu;
 };
 
+/* A prefix hashes to two buckets of this many slots, 128 bytes each. */
+#define TCPSTATE_SYN_PREFIX_BUCKET_SLOTS	4
+
+struct tcpstate_syn_prefix_bucket {
+	struct tcpstate_syn_prefix slot[TCPSTATE_SYN_PREFIX_BUCKET_SLOTS];
+};
+
+/* The prefix counts of one syn_cap, for the lengths they were made with. */
 struct tcpstate_syn_prefixes {
-	struct rhashtable table;
-	atomic_t nr;
-	struct rcu_head rcu;
+	struct tcpstate_syn_prefix_bucket *buckets;
+	u32 seed;		/* of the hash, random: sources are chosen by the sender */
+	u8 len4, len6;
+	atomic_t nr;		/* slots whose count is not 0 */
 };
 
 /* Cookies of a scope's TIME_WAIT sockets, oldest first (twbudget.c). */
@@ -118,6 +120,7 @@ struct tcpstate_limit {
 			atomic64_t listener_drops;
 			atomic64_t prefix_drops;
 			spinlock_t lock;	/* prefix counts change under it */
+			/* NULL without a prefix cap (prefix_max 0) */
 			struct tcpstate_syn_prefixes __rcu *prefixes;
 			/*
 			 * While tcpstate_syncap_recount() walks the socket
@@ -161,7 +164,7 @@ enum tcpstate_limit_stat {
 	TCPSTATE_LSTAT_SYN_SEEN,		/* SYNs to a capped port */
 	TCPSTATE_LSTAT_SYN_DROPPED_LISTENER,
 	TCPSTATE_LSTAT_SYN_DROPPED_PREFIX,
-	TCPSTATE_LSTAT_PREFIX_UNTRACKED,	/* no memory, or too many prefixes */
+	TCPSTATE_LSTAT_PREFIX_UNTRACKED,	/* both buckets of its prefix full */
 	TCPSTATE_LSTAT_TW_EVICTED,
 	TCPSTATE_LSTAT_TW_EVICT_FAILED,		/* gone, or still there after the kill */
 	TCPSTATE_LSTAT_TW_UNQUEUED,		/* no memory for the FIFO: not evictable */

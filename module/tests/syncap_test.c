@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: tcpstate_syncap_prefixes, the per-prefix SYN_RECV counts of a
+ * syn_cap (syncap.c, "prefix counts"): what the engine moves under the
+ * cap's lock and what the netfilter hook reads without it.
+ */
+#include <kunit/test.h>
+#include <linux/inet.h>
+#include "../syncap.c"
+
+/* What limits.c owns in the real module; a prefix table needs none of it but this. */
+DEFINE_MUTEX(tcpstate_limits_mutex);
+static u64 test_lstat[TCPSTATE_LSTAT_NR];
+
+void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat)
+{
+	test_lstat[stat]++;
+}
+
+bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta)
+{
+	return true;
+}
+
+void tcpstate_limits_walk_table(void (*fn)(struct tcpstate_sock *ts, void *arg), void *arg)
+{
+}
+
+void tcpstate_limits_walk_end(void)
+{
+}
+
+void tcpstate_limit_show_row(struct seq_file *s, const char *type, const char *key,
+			     int state, int count, int high, u32 limit, u64 drops,
+			     u64 evictions, u64 fired)
+{
+}
+
+struct syncap_test {
+	struct tcpstate_limit cap;
+	struct tcpstate_syn_prefixes *prefixes;
+};
+
+static int syncap_test_init(struct kunit *test)
+{
+	struct syncap_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_EQ(test, tcpstate_syncap_create(&t->cap), 0);
+	t->cap.syn.prefix_len4 = 24;
+	t->cap.syn.prefix_len6 = 64;
+	t->prefixes = tcpstate_prefixes_alloc(&t->cap);
+	KUNIT_ASSERT_NOT_NULL(test, t->prefixes);
+	memset(test_lstat, 0, sizeof(test_lstat));
+	test->priv = t;
+	return 0;
+}
+
+static void syncap_test_exit(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	tcpstate_prefixes_free(t->prefixes);
+}
+
+/* A request sock from addr, as the table holds one. */
+static struct tcpstate_sock *test_reqsk_from(struct kunit *test, const char *addr)
+{
+	struct tcpstate_sock *ts = kunit_kzalloc(test, sizeof(*ts), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	ts->state = TCPSTATE_SYN_RECV;
+	ts->sport = 80;
+	if (strchr(addr, ':')) {
+		KUNIT_ASSERT_EQ(test, in6_pton(addr, -1, ts->daddr.s6_addr, -1, NULL), 1);
+		ts->flags |= TCPSTATE_SOCK_INET6;
+	} else {
+		KUNIT_ASSERT_EQ(test, in4_pton(addr, -1, ts->daddr.s6_addr, -1, NULL), 1);
+	}
+	return ts;
+}
+
+static void test_move(struct syncap_test *t, struct tcpstate_sock *ts, int delta)
+{
+	spin_lock_bh(&t->cap.syn.lock);
+	tcpstate_prefixes_add(&t->cap, t->prefixes, ts, delta);
+	spin_unlock_bh(&t->cap.syn.lock);
+}
+
+/* What the hook would count for a SYN from addr. */
+static int test_hook_count(struct kunit *test, struct syncap_test *t, const char *addr)
+{
+	struct tcpstate_syn_prefix *held;
+	struct in6_addr raw = {}, prefix;
+	u8 family = AF_INET;
+
+	if (strchr(addr, ':')) {
+		KUNIT_EXPECT_EQ(test, in6_pton(addr, -1, raw.s6_addr, -1, NULL), 1);
+		family = AF_INET6;
+	} else {
+		KUNIT_EXPECT_EQ(test, in4_pton(addr, -1, raw.s6_addr, -1, NULL), 1);
+	}
+	tcpstate_prefix_make(&prefix, &raw, family, t->prefixes->len4, t->prefixes->len6);
+	return tcpstate_prefix_count(t->prefixes, &prefix, &held);
+}
+
+static void prefix_count_adds_sockets_of_one_ipv4_prefix(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	test_move(t, test_reqsk_from(test, "10.1.2.3"), 1);
+	test_move(t, test_reqsk_from(test, "10.1.2.4"), 1);
+	test_move(t, test_reqsk_from(test, "10.1.2.250"), 1);
+	test_move(t, test_reqsk_from(test, "10.1.3.1"), 1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.1.2.99"), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 2);
+}
+
+static void prefix_count_masks_ipv6_to_len6(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	test_move(t, test_reqsk_from(test, "fd00:1:2:3::1"), 1);
+	test_move(t, test_reqsk_from(test, "fd00:1:2:3:ffff::9"), 1);
+	test_move(t, test_reqsk_from(test, "fd00:1:2:4::1"), 1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "fd00:1:2:3::77"), 2);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "fd00:1:2:4::77"), 1);
+}
+
+/* A dual-stack listener's IPv4 peer is an IPv4 prefix, as the IPv4 hook sees it. */
+static void prefix_of_v4mapped_peer_is_its_ipv4_prefix(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	test_move(t, test_reqsk_from(test, "::ffff:192.0.2.7"), 1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "192.0.2.200"), 1);
+}
+
+static void prefix_count_is_zero_once_its_last_socket_goes(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.9.9.1");
+	struct tcpstate_sock *b = test_reqsk_from(test, "10.9.9.2");
+
+	test_move(t, a, 1);
+	test_move(t, b, 1);
+	test_move(t, a, -1);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.9.9.3"), 1);
+	test_move(t, b, -1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.9.9.3"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+}
+
+/* The emptied slot keeps its address: it must not be found, and is free. */
+static void prefix_slot_of_emptied_prefix_is_free_again(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.9.9.1");
+	struct tcpstate_syn_prefix *slot, *free = NULL;
+	struct in6_addr prefix;
+
+	test_move(t, a, 1);
+	test_move(t, a, -1);
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
+	KUNIT_ASSERT_TRUE(test, ipv6_addr_equal(&bucket[0]->slot[0].addr, &prefix));
+	slot = tcpstate_prefix_find(t->prefixes, &prefix, &free);
+
+	KUNIT_EXPECT_NULL(test, slot);
+	KUNIT_EXPECT_PTR_EQ(test, free, &bucket[0]->slot[0]);
+}
+
+/* Fills both buckets of addr's prefix with other prefixes, one socket each. */
+static void test_fill_buckets_of(struct syncap_test *t, const struct in6_addr *prefix)
+{
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	int b, i;
+
+	tcpstate_prefix_buckets(t->prefixes, prefix, bucket);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
+			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
+
+			ipv6_addr_set(&slot->addr, htonl(0x20010db8), 0, 0, htonl(b * 16 + i));
+			atomic_set(&slot->count, 1);
+			atomic_inc(&t->prefixes->nr);
+		}
+	}
+}
+
+static void prefix_with_both_buckets_full_is_untracked(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.7.7.7");
+	struct in6_addr prefix;
+
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	test_fill_buckets_of(t, &prefix);
+	test_move(t, a, 1);
+
+	KUNIT_EXPECT_EQ(test, test_lstat[TCPSTATE_LSTAT_PREFIX_UNTRACKED], 1);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.8"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 2 * TCPSTATE_SYN_PREFIX_BUCKET_SLOTS);
+}
+
+static void prefix_untracked_socket_leaving_changes_no_count(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.7.7.7");
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct in6_addr prefix;
+	int b, i, sum = 0;
+
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	test_fill_buckets_of(t, &prefix);
+	test_move(t, a, 1);
+	test_move(t, a, -1);
+
+	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
+	for (b = 0; b < 2; b++)
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++)
+			sum += atomic_read(&bucket[b]->slot[i].count);
+	KUNIT_EXPECT_EQ(test, sum, 2 * TCPSTATE_SYN_PREFIX_BUCKET_SLOTS);
+}
+
+/* A prefix goes to the emptier of its buckets, so both fill evenly. */
+static void prefix_goes_to_emptier_bucket(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.5.5.5");
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct in6_addr prefix;
+
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
+	/* One other prefix in the first bucket. */
+	ipv6_addr_set(&bucket[0]->slot[2].addr, htonl(0x20010db8), 0, 0, htonl(1));
+	atomic_set(&bucket[0]->slot[2].count, 1);
+	test_move(t, a, 1);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&bucket[1]->slot[0].count), 1);
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&bucket[1]->slot[0].addr, &prefix));
+}
+
+static void prefix_high_water_mark_stays_after_sockets_go(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.3.3.1");
+	struct tcpstate_sock *b = test_reqsk_from(test, "10.3.3.2");
+	struct tcpstate_sock *c = test_reqsk_from(test, "10.3.3.3");
+	struct tcpstate_syn_prefix *slot, *free;
+	struct in6_addr prefix;
+
+	test_move(t, a, 1);
+	test_move(t, b, 1);
+	test_move(t, b, -1);
+	test_move(t, c, 1);
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	slot = tcpstate_prefix_find(t->prefixes, &prefix, &free);
+
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	KUNIT_EXPECT_EQ(test, slot->high, 2U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&slot->count), 2);
+}
+
+/* The table keeps the lengths it was made with, whatever the cap says later. */
+static void prefixes_keep_lengths_they_were_made_with(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	t->cap.syn.prefix_len4 = 16;
+	test_move(t, test_reqsk_from(test, "10.4.1.1"), 1);
+	test_move(t, test_reqsk_from(test, "10.4.2.1"), 1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.1.9"), 1);
+	KUNIT_EXPECT_EQ(test, t->prefixes->len4, 24);
+}
+
+static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
+	KUNIT_CASE(prefix_count_adds_sockets_of_one_ipv4_prefix),
+	KUNIT_CASE(prefix_count_masks_ipv6_to_len6),
+	KUNIT_CASE(prefix_of_v4mapped_peer_is_its_ipv4_prefix),
+	KUNIT_CASE(prefix_count_is_zero_once_its_last_socket_goes),
+	KUNIT_CASE(prefix_slot_of_emptied_prefix_is_free_again),
+	KUNIT_CASE(prefix_with_both_buckets_full_is_untracked),
+	KUNIT_CASE(prefix_untracked_socket_leaving_changes_no_count),
+	KUNIT_CASE(prefix_goes_to_emptier_bucket),
+	KUNIT_CASE(prefix_high_water_mark_stays_after_sockets_go),
+	KUNIT_CASE(prefixes_keep_lengths_they_were_made_with),
+	{}
+};
+
+static struct kunit_suite tcpstate_syncap_prefixes_suite = {
+	.name = "tcpstate_syncap_prefixes",
+	.init = syncap_test_init,
+	.exit = syncap_test_exit,
+	.test_cases = tcpstate_syncap_prefixes_cases,
+};
+
+kunit_test_suites(&tcpstate_syncap_prefixes_suite);
