@@ -668,7 +668,9 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
  * ts's entry lock (the creation walk holds the mutex, l unpublished).
  *
  * While a recount walks the socket table, the prefixes it builds follow
- * the walk's marks (limits.c, "walks"). BHs off, as the engine.
+ * the walk's marks (limits.c, "walks"). The entry lock is taken with BHs
+ * off, so the cap's lock needs no _bh here; process context (the
+ * recount) takes it with _bh.
  */
 void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
@@ -691,14 +693,14 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
 		    (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr)))
 			return;
 	}
-	spin_lock_bh(&l->syn.lock);
+	spin_lock(&l->syn.lock);
 	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
 	if (recounting && tcpstate_limits_walk_follows(ts, delta))
 		tcpstate_prefixes_add(l, recounting, ts, delta);
 	if (prefixes && (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr)))
 		tcpstate_prefixes_add(l, prefixes, ts, delta);
-	spin_unlock_bh(&l->syn.lock);
+	spin_unlock(&l->syn.lock);
 }
 
 /* The walk of a recount, under ts's entry lock. */
