@@ -276,7 +276,11 @@ static void tcpstate_syncap_listener_drop(struct tcpstate_limit *l)
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_SYN_DROPPED_LISTENER);
 }
 
-/* prefix: NULL for one without sockets yet, refused for claims in flight. */
+/*
+ * prefix: NULL for one without sockets yet, refused for claims in flight.
+ * Its slot may be freed and taken by another prefix meanwhile: then that
+ * one's drops get this drop. The cap's own prefix_drops is exact.
+ */
 static void tcpstate_syncap_prefix_drop(struct tcpstate_limit *l,
 					struct tcpstate_syn_prefix *prefix)
 {
