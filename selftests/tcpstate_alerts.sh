@@ -9,9 +9,9 @@
 #   netns $b: loopback, a holder on PORT
 #
 # A holder (helpers/close_wait.py) keeps server sockets in CLOSE_WAIT on
-# command: its client closes, the server reads EOF and keeps its socket;
-# closing one moves it to LAST_ACK. So the CLOSE_WAIT count of a port is
-# exactly what the holders were told, at each step.
+# command: its client shuts down its side, the server reads EOF and keeps
+# its socket; closing one moves it to LAST_ACK. So the CLOSE_WAIT count of
+# a port is exactly what the holders were told, at each step.
 source "$(dirname "$0")/lib.sh"
 
 PORT=7500

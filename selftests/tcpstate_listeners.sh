@@ -11,10 +11,15 @@ ktap_plan 4
 
 tcpstate_loaded && tcpstate_unload
 
+# The listeners live until killed below (or at exit): a fixed lifetime
+# ran out on the debug kernel, whose load and connects took longer than
+# the 120 s the listeners were given, and the rows were checked after.
+trap 'kill $adopted_pid $clients_pid 2> /dev/null; cleanup_on_exit' EXIT
+
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 7000)); s.listen(16)
-open(sys.argv[1], "w").close(); time.sleep(120)' "$TEST_TMP/listener-ready" &
+open(sys.argv[1], "w").close(); time.sleep(3600)' "$TEST_TMP/listener-ready" &
 adopted_pid=$!
 busywait 20000 test -e "$TEST_TMP/listener-ready"
 tcpstate_load || exit 1
@@ -41,7 +46,7 @@ def connect(addr, port, queued):
 s = socket.socket(socket.AF_INET6); s.bind(("::1", 7001)); s.listen(8)
 c = [connect("::1", 7001, i + 1) for i in range(5)]
 c += [connect("127.0.0.1", 7000, i + 1) for i in range(3)]
-open(sys.argv[1], "w").close(); time.sleep(120)' "$TEST_TMP/clients-ready" &
+open(sys.argv[1], "w").close(); time.sleep(3600)' "$TEST_TMP/clients-ready" &
 clients_pid=$!
 busywait 20000 test -e "$TEST_TMP/clients-ready"
 

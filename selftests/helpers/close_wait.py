@@ -5,10 +5,17 @@
 Listens on ADDR:PORT, then reads commands from stdin, one a line, and
 answers each on stdout with "ok N", N being the sockets it holds:
 
-  open K   K connections: connect, accept, the client closes, the server
-           reads EOF and keeps its socket, which is then in CLOSE_WAIT
-           (the client's is an orphaned FIN_WAIT2)
-  close K  close the K oldest held server sockets (CLOSE_WAIT -> LAST_ACK)
+  open K   K connections: connect, accept, the client shuts down its
+           sending side, the server reads EOF and keeps its socket, which
+           is then in CLOSE_WAIT; the client's waits in FIN_WAIT2
+  close K  close the K oldest held server sockets (CLOSE_WAIT -> LAST_ACK),
+           then their clients (already in TIME_WAIT by then)
+
+The client stays open rather than closed: an orphaned FIN_WAIT2 lives
+only tcp_fin_timeout (60 s), and one whose FIN's ACK was processed
+while close() still held its lock ends that time with a RST, which takes
+the server's CLOSE_WAIT socket with it. On a slow guest a step could
+then lose sockets it had been told to hold.
 
 When the answer comes, every socket is where it was put: the server has
 read EOF, so its socket has left ESTABLISHED. Exits at end of input,
@@ -31,12 +38,14 @@ for line in sys.stdin:
         if verb == "open":
             client = socket.create_connection((addr, port))
             server, _ = listener.accept()
-            client.close()
+            client.shutdown(socket.SHUT_WR)
             if server.recv(1) != b"":
                 sys.exit("close_wait.py: expected EOF")
-            held.append(server)
+            held.append((server, client))
         elif verb == "close":
-            held.pop(0).close()
+            server, client = held.pop(0)
+            server.close()
+            client.close()
         else:
             sys.exit("close_wait.py: unknown command " + verb)
     print("ok", len(held), flush=True)
