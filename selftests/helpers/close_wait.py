@@ -9,7 +9,7 @@ answers each on stdout with "ok N", N being the sockets it holds:
            sending side, the server reads EOF and keeps its socket, which
            is then in CLOSE_WAIT; the client's waits in FIN_WAIT2
   close K  close the K oldest held server sockets (CLOSE_WAIT -> LAST_ACK),
-           then their clients (already in TIME_WAIT by then)
+           then their clients (in TIME_WAIT once the FIN reaches them)
 
 The client stays open rather than closed: an orphaned FIN_WAIT2 lives
 only tcp_fin_timeout (60 s), and one whose FIN's ACK was processed
