@@ -140,12 +140,18 @@ static void tcpstate_prefix_make(struct in6_addr *prefix, const struct in6_addr 
 		ipv6_addr_prefix(prefix, addr, len6);
 }
 
-/* The two buckets a prefix may live in; never the same one twice. */
+/*
+ * The two buckets a prefix may live in; never the same one twice. An
+ * IPv4 prefix is one word: every SYN hashes its prefix, so it pays for
+ * one word only.
+ */
 static void tcpstate_prefix_buckets(const struct tcpstate_syn_prefixes *prefixes,
 				    const struct in6_addr *prefix,
 				    struct tcpstate_syn_prefix_bucket *bucket[2])
 {
-	u32 hash = jhash2((const u32 *)prefix->s6_addr32, 4, prefixes->seed);
+	u32 hash = ipv6_addr_v4mapped(prefix) ?
+		   jhash_1word((__force u32)prefix->s6_addr32[3], prefixes->seed) :
+		   jhash2((const u32 *)prefix->s6_addr32, 4, prefixes->seed);
 	u32 first = hash & (TCPSTATE_SYN_PREFIX_BUCKETS - 1);
 	u32 second = (hash >> TCPSTATE_SYN_PREFIX_BUCKET_BITS) & (TCPSTATE_SYN_PREFIX_BUCKETS - 1);
 
@@ -566,6 +572,22 @@ void tcpstate_syncap_uninit(void)
 
 /* --- prefix counts ------------------------------------------------------- */
 
+/*
+ * Names a prefix table for the entries it counts (struct
+ * tcpstate_prefix_ref). Unique until it wraps after 2^32 tables; a ref
+ * lives only while its entry stays in SYN_RECV, a minute at most.
+ */
+static u32 tcpstate_prefixes_gen_next(void)
+{
+	static atomic_t gens = ATOMIC_INIT(0);
+	u32 gen;
+
+	do
+		gen = atomic_inc_return(&gens);
+	while (!gen);
+	return gen;
+}
+
 /* Empty prefix counts for l's current lengths; process context. */
 static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(const struct tcpstate_limit *l)
 {
@@ -581,6 +603,7 @@ static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(const struct tcpsta
 		return NULL;
 	}
 	prefixes->seed = get_random_u32();
+	prefixes->gen = tcpstate_prefixes_gen_next();
 	prefixes->len4 = READ_ONCE(l->syn.prefix_len4);
 	prefixes->len6 = READ_ONCE(l->syn.prefix_len6);
 	return prefixes;
@@ -627,25 +650,81 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_find(struct tcpstate_syn_pref
 	return NULL;
 }
 
-/* Moves ts's prefix count in prefixes by delta. Caller holds l->syn.lock. */
-static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
-				  const struct tcpstate_sock *ts, int delta)
+/* Where ts records its place in l's prefix counts. */
+static struct tcpstate_prefix_ref *tcpstate_syncap_ref(const struct tcpstate_limit *l,
+						       struct tcpstate_sock *ts)
 {
+	return &ts->prefix_ref[!!(l->scope.selectors & TCPSTATE_SCOPE_NETNS)];
+}
+
+static struct tcpstate_syn_prefix *
+tcpstate_prefix_slot(struct tcpstate_syn_prefixes *prefixes, u32 index)
+{
+	return &prefixes->buckets[index / TCPSTATE_SYN_PREFIX_BUCKET_SLOTS]
+		.slot[index % TCPSTATE_SYN_PREFIX_BUCKET_SLOTS];
+}
+
+static u32 tcpstate_prefix_index(const struct tcpstate_syn_prefixes *prefixes,
+				 const struct tcpstate_syn_prefix *slot)
+{
+	return slot - &prefixes->buckets[0].slot[0];
+}
+
+/*
+ * The slot of prefixes that counts ts, or NULL if none does. ts says
+ * which, so that a socket the table could not count takes nothing from
+ * another socket of its prefix that found a slot since. The one table
+ * ts's ref may not name while it counts ts is the one a recount is
+ * replacing (ts's +1 names the newer table): that one finds the slot by
+ * ts's prefix.
+ */
+static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
+						      struct tcpstate_syn_prefixes *prefixes,
+						      struct tcpstate_sock *ts)
+{
+	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
+	struct tcpstate_syn_prefix *free;
+	struct in6_addr raddr, prefix;
+	u32 index = ref->slot;
+	u8 family;
+
+	if (ref->gen == prefixes->gen) {
+		ref->gen = 0;
+		return index ? tcpstate_prefix_slot(prefixes, index - 1) : NULL;
+	}
+	if (!rcu_access_pointer(l->syn.recounting) ||
+	    prefixes != rcu_access_pointer(l->syn.prefixes))
+		return NULL;
+	tcpstate_sock_remote(ts, &raddr, &family);
+	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
+	return tcpstate_prefix_find(prefixes, &prefix, &free);
+}
+
+/*
+ * Moves ts's prefix count in prefixes by delta; a +1 makes ts's ref name
+ * the slot. Caller holds l->syn.lock and ts's entry lock.
+ */
+static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+				  struct tcpstate_sock *ts, int delta)
+{
+	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
 	struct tcpstate_syn_prefix *slot, *free = NULL;
 	struct in6_addr raddr, prefix;
 	u8 family;
 	int count;
 
 	lockdep_assert_held(&l->syn.lock);
-	tcpstate_sock_remote(ts, &raddr, &family);
-	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
-	slot = tcpstate_prefix_find(prefixes, &prefix, &free);
 	if (delta < 0) {
-		/* Not found: it was not counted (both buckets were full). */
+		slot = tcpstate_prefix_of(l, prefixes, ts);
 		if (slot && atomic_dec_return(&slot->count) == 0)
 			atomic_dec(&prefixes->nr);
 		return;
 	}
+	tcpstate_sock_remote(ts, &raddr, &family);
+	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
+	slot = tcpstate_prefix_find(prefixes, &prefix, &free);
+	ref->gen = prefixes->gen;
+	ref->slot = 0;
 	if (!slot) {
 		if (!free) {
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
@@ -665,6 +744,7 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 	count = atomic_inc_return(&slot->count);
 	if (count > slot->high)
 		WRITE_ONCE(slot->high, count);
+	ref->slot = tcpstate_prefix_index(prefixes, slot) + 1;
 }
 
 /*
@@ -679,6 +759,10 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_syn_prefixes *prefixes, *recounting;
+
+	/* Uncounted until a table counts it: no ref left from a stay before. */
+	if (delta > 0)
+		tcpstate_syncap_ref(l, ts)->gen = 0;
 
 	/*
 	 * Without a prefix cap nothing reads the prefixes: count none, and
@@ -700,10 +784,11 @@ void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
 	spin_lock(&l->syn.lock);
 	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
-	if (recounting && tcpstate_limits_walk_follows(ts, delta))
-		tcpstate_prefixes_add(l, recounting, ts, delta);
 	if (prefixes && (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr)))
 		tcpstate_prefixes_add(l, prefixes, ts, delta);
+	/* Last: ts's ref names the table that will stay. */
+	if (recounting && tcpstate_limits_walk_follows(ts, delta))
+		tcpstate_prefixes_add(l, recounting, ts, delta);
 	spin_unlock(&l->syn.lock);
 }
 

@@ -83,6 +83,7 @@ struct tcpstate_syn_prefix_bucket {
 struct tcpstate_syn_prefixes {
 	struct tcpstate_syn_prefix_bucket *buckets;
 	u32 seed;		/* of the hash, random: sources are chosen by the sender */
+	u32 gen;		/* never 0, unique: what an entry's prefix_ref names */
 	u8 len4, len6;
 	atomic_t nr;		/* slots whose count is not 0 */
 };

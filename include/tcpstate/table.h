@@ -18,6 +18,16 @@
 #define TCPSTATE_SOCK_HISTORY 8
 
 /*
+ * Which slot of which prefix table (syncap.c) counts an entry: gen names
+ * the table (0: none), slot is the slot's index + 1 (0: the table could
+ * not count it, both its buckets were full).
+ */
+struct tcpstate_prefix_ref {
+	u32 gen;
+	u32 slot;
+};
+
+/*
  * One tracked socket: 136 bytes, laid out largest first so nothing pads.
  * The issue budgets 160 bytes per socket including the hash table's
  * buckets; rhashtable keeps 0.375 to 0.75 entries per 8-byte bucket, so
@@ -35,7 +45,17 @@ struct tcpstate_sock {
 	u64 created_ns;			/* CLOCK_MONOTONIC when first seen */
 	u64 entered_ns;			/* CLOCK_MONOTONIC when state was entered */
 	struct in6_addr saddr, daddr;	/* IPv4 in s6_addr32[0], rest zero */
-	struct rcu_head rcu;
+	union {
+		/*
+		 * While in the table, under the entry's lock: where a
+		 * SYN_RECV entry is counted in the prefix counts of the
+		 * syn_caps on its port (syncap.c), [0] the cap without a
+		 * netns, [1] the one with. Once out of the table, nothing
+		 * reads them and the RCU free takes the space.
+		 */
+		struct tcpstate_prefix_ref prefix_ref[2];
+		struct rcu_head rcu;
+	};
 	u32 history_ms[TCPSTATE_SOCK_HISTORY];	/* ms after created_ns */
 	/*
 	 * Hash of the kernel object now owning the cookie: tells a request

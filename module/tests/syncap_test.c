@@ -228,6 +228,81 @@ static void prefix_untracked_socket_leaving_changes_no_count(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sum, 2 * TCPSTATE_SYN_PREFIX_BUCKET_SLOTS);
 }
 
+/*
+ * A socket the table could not count, leaving once another socket of its
+ * prefix found a slot, takes nothing from that one's count: its ref says
+ * it has none.
+ */
+static void prefix_untracked_socket_leaving_keeps_count_of_tracked_one(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *untracked = test_reqsk_from(test, "10.7.7.7");
+	struct tcpstate_sock *tracked = test_reqsk_from(test, "10.7.7.8");
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct in6_addr prefix;
+
+	tcpstate_prefix_make(&prefix, &untracked->daddr, AF_INET, 24, 64);
+	test_fill_buckets_of(t, &prefix);
+	test_move(t, untracked, 1);
+	/* Another prefix's last socket goes: its slot is free for ours. */
+	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
+	atomic_set(&bucket[1]->slot[3].count, 0);
+	atomic_dec(&t->prefixes->nr);
+	test_move(t, tracked, 1);
+	KUNIT_ASSERT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
+	test_move(t, untracked, -1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
+	KUNIT_EXPECT_EQ(test, test_lstat[TCPSTATE_LSTAT_PREFIX_UNTRACKED], 1);
+}
+
+/* A table that never counted a socket keeps its counts when it leaves. */
+static void prefix_socket_leaving_changes_no_table_that_did_not_count_it(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.6.6.1");
+	struct tcpstate_sock *b = test_reqsk_from(test, "10.6.6.2");
+	struct tcpstate_syn_prefixes *other = tcpstate_prefixes_alloc(&t->cap);
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	test_move(t, a, 1);
+	spin_lock_bh(&t->cap.syn.lock);
+	tcpstate_prefixes_add(&t->cap, other, b, 1);
+	tcpstate_prefixes_add(&t->cap, other, a, -1);
+	spin_unlock_bh(&t->cap.syn.lock);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&other->nr), 1);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.6.6.3"), 1);
+	tcpstate_prefixes_free(other);
+}
+
+/*
+ * While a recount replaces the table, a socket's +1 names the new table;
+ * leaving, it must still leave the old one, which finds it by its prefix.
+ */
+static void prefix_socket_leaves_table_being_replaced_and_its_successor(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.8.8.1");
+	struct tcpstate_syn_prefixes *fresh = tcpstate_prefixes_alloc(&t->cap);
+
+	KUNIT_ASSERT_NOT_NULL(test, fresh);
+	RCU_INIT_POINTER(t->cap.syn.prefixes, t->prefixes);
+	RCU_INIT_POINTER(t->cap.syn.recounting, fresh);
+	spin_lock_bh(&t->cap.syn.lock);
+	tcpstate_prefixes_add(&t->cap, t->prefixes, a, 1);
+	tcpstate_prefixes_add(&t->cap, fresh, a, 1);	/* the recount's walk */
+	tcpstate_prefixes_add(&t->cap, t->prefixes, a, -1);
+	tcpstate_prefixes_add(&t->cap, fresh, a, -1);
+	spin_unlock_bh(&t->cap.syn.lock);
+	RCU_INIT_POINTER(t->cap.syn.prefixes, NULL);
+	RCU_INIT_POINTER(t->cap.syn.recounting, NULL);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->nr), 0);
+	tcpstate_prefixes_free(fresh);
+}
+
 /* A prefix goes to the emptier of its buckets, so both fill evenly. */
 static void prefix_goes_to_emptier_bucket(struct kunit *test)
 {
@@ -289,6 +364,9 @@ static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
 	KUNIT_CASE(prefix_slot_of_emptied_prefix_is_free_again),
 	KUNIT_CASE(prefix_with_both_buckets_full_is_untracked),
 	KUNIT_CASE(prefix_untracked_socket_leaving_changes_no_count),
+	KUNIT_CASE(prefix_untracked_socket_leaving_keeps_count_of_tracked_one),
+	KUNIT_CASE(prefix_socket_leaving_changes_no_table_that_did_not_count_it),
+	KUNIT_CASE(prefix_socket_leaves_table_being_replaced_and_its_successor),
 	KUNIT_CASE(prefix_goes_to_emptier_bucket),
 	KUNIT_CASE(prefix_high_water_mark_stays_after_sockets_go),
 	KUNIT_CASE(prefixes_keep_lengths_they_were_made_with),
