@@ -192,14 +192,20 @@ SS_STATE_MAP='BEGIN {
 	m["LISTEN"] = "LISTEN"; m["CLOSING"] = "CLOSING"; m["UNCONN"] = "CLOSE"
 }'
 
+# gauge STATE: the module's gauge of STATE (debugfs states), "missing" if
+# it lists no such state.
+gauge()
+{
+	awk -v s="$1" 'NR > 1 && $1 == s { n = $2 } END { print n == "" ? "missing" : n }' \
+		"$DEBUGFS/states"
+}
+
 # gauge_counts: debugfs states as one line STATE=N, for SS_STATES.
 gauge_counts()
 {
 	local s
 	for s in $SS_STATES; do
-		printf '%s=%s\n' "$s" \
-			"$(awk -v s="$s" 'NR > 1 && $1 == s { n = $2 } END { print n == "" ? "missing" : n }' \
-			"$DEBUGFS/states")"
+		printf '%s=%s\n' "$s" "$(gauge "$s")"
 	done | paste -sd' '
 }
 

@@ -196,7 +196,6 @@ for key in $(ls $LIMITS/syn_caps | grep -vxE 'add|remove|port:80'); do
 done
 sysfs_write "$d/prefix_max" 0 > /dev/null
 sysfs_write "$d/listener_max" $CAP > /dev/null
-drops=$(syn_drops)
 # Request socks admitted under a larger cap time out within seconds; then
 # the flood keeps the queue between half the cap and the cap. A queue that
 # never gets there means the cap drops SYNs it should take (or the flood

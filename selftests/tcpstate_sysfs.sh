@@ -85,9 +85,8 @@ sysfs_write $SYSFS/enabled 1 >/dev/null
 # deleted die at their next SYN-ACK timer, up to half a minute on, each a
 # SYN_RECV -> CLOSE after the reset: wait until none is left (the gauge
 # counts them, adopted at load).
-syn_recv_gauge() { awk '$1 == "SYN_RECV" { print $2 }' $DEBUGFS/states; }
-no_request_socks() { [ "$(syn_recv_gauge)" = 0 ]; }
-busywait 60000 no_request_socks || echo "# SYN_RECV gauge still $(syn_recv_gauge) after 60 s"
+no_request_socks() { [ "$(gauge SYN_RECV)" = 0 ]; }
+busywait 60000 no_request_socks || echo "# SYN_RECV gauge still $(gauge SYN_RECV) after 60 s"
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
@@ -96,7 +95,7 @@ listener=$!
 busywait 30000 test -e "$TEST_TMP/sysfs-listener" || echo "# the listener did not come up"
 sysfs_write $SYSFS/reset 1 >/dev/null
 expect_eq reset_clears_transitions "FROM TO COUNT" "$(cat $DEBUGFS/transitions)"
-expect_eq reset_keeps_gauges 1 "$(awk '$1 == "LISTEN" { print $2 }' $DEBUGFS/states)"
+expect_eq reset_keeps_gauges 1 "$(gauge LISTEN)"
 kill $listener; rm -f "$TEST_TMP/sysfs-listener"
 
 expect_eq sysfs_attributes_not_world_writable "" \

@@ -105,11 +105,10 @@ tw_all() { in_all_netns ss -tanH state time-wait | wc -l; }
 tw_is() { [ "$(tw "$2" "${3:-}")" -eq "$1" ]; }
 tw_all_is() { [ "$(tw_all)" -eq "$1" ]; }
 
-# tw_tracked: the module's TIME_WAIT gauge, which the global scope counts.
-# It also holds socks ss cannot list: those of a namespace that is deleted
-# but not yet dismantled (cleanup_net() runs later, from a workqueue).
-tw_tracked() { awk '$1 == "TIME_WAIT" { print $2 }' "$DEBUGFS/states"; }
-tw_tracked_is() { [ "$(tw_tracked)" -eq "$1" ]; }
+# The module's TIME_WAIT gauge is what the global scope counts. It also
+# holds socks ss cannot list: those of a namespace that is deleted but not
+# yet dismantled (cleanup_net() runs later, from a workqueue).
+tw_tracked_is() { [ "$(gauge TIME_WAIT)" = "$1" ]; }
 
 # netns_to INODE STATE: sum of the *->STATE cells of the namespace's matrix.
 netns_to()
@@ -139,10 +138,10 @@ global_budget()
 	# those in namespaces they deleted too: a CI run on 6.1 evicted 100
 	# more than this case makes while ss listed none.
 	wait_tcp_idle 70000
-	echo "# before the global case: ss lists $(tw_all) TIME_WAIT socks, the module tracks $(tw_tracked)"
+	echo "# before the global case: ss lists $(tw_all) TIME_WAIT socks, the module tracks $(gauge TIME_WAIT)"
 	if ! busywait $SETUP_MS tw_all_is 0 || ! busywait $SETUP_MS tw_tracked_is 0; then
 		ktap_result global_budget_keeps_newest_30_evicts_oldest_20 1 \
-			"TIME_WAIT socks left before the test: ss lists $(tw_all), the module tracks $(tw_tracked)"
+			"TIME_WAIT socks left before the test: ss lists $(tw_all), the module tracks $(gauge TIME_WAIT)"
 		return
 	fi
 	limit_add tw_budgets global budget 30 &&
