@@ -83,7 +83,8 @@ static struct tcpstate_log_ring *ring_alloc(unsigned int records, int cpu)
 {
 	struct tcpstate_log_ring *ring;
 
-	ring = kvmalloc_node(struct_size(ring, rec, records), GFP_KERNEL,
+	/* A log_size write that fails gets ENOMEM: no allocation warning. */
+	ring = kvmalloc_node(struct_size(ring, rec, records), GFP_KERNEL | __GFP_NOWARN,
 			     cpu_to_node(cpu));
 	if (ring)
 		ring->mask = records - 1;

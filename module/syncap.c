@@ -596,8 +596,9 @@ static struct tcpstate_syn_prefixes *tcpstate_prefixes_alloc(const struct tcpsta
 	BUILD_BUG_ON(sizeof(struct tcpstate_syn_prefix_bucket) != 128);
 	if (!prefixes)
 		return NULL;
+	/* 4 MiB: a store that cannot have it fails with ENOMEM, unlogged. */
 	prefixes->buckets = kvcalloc(TCPSTATE_SYN_PREFIX_BUCKETS, sizeof(*prefixes->buckets),
-				     GFP_KERNEL);
+				     GFP_KERNEL | __GFP_NOWARN);
 	if (!prefixes->buckets) {
 		kfree(prefixes);
 		return NULL;

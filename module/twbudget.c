@@ -290,7 +290,9 @@ int tcpstate_twbudget_seed_begin(struct tcpstate_limit *l)
 	if (!seed)
 		return -ENOMEM;
 	seed->size = census.nr + census.nr / 8 + 64;
-	seed->entries = kvmalloc_array(seed->size, sizeof(*seed->entries), GFP_KERNEL);
+	/* The add fails with ENOMEM: its writer hears of it, the log need not. */
+	seed->entries = kvmalloc_array(seed->size, sizeof(*seed->entries),
+				       GFP_KERNEL | __GFP_NOWARN);
 	if (!seed->entries) {
 		kfree(seed);
 		return -ENOMEM;

@@ -53,6 +53,20 @@ ktap_finish()
 	exit $?
 }
 
+# require_tools TOOL...: scripts/deps installs every tool a script runs,
+# so one missing is a failure of the run, not a reason to skip.
+require_tools()
+{
+	local tool
+
+	for tool in "$@"; do
+		command -v "$tool" > /dev/null && continue
+		ktap_plan 1
+		ktap_result tools_installed 1 "$tool not installed (scripts/deps installs it)"
+		ktap_finish
+	done
+}
+
 # expect_eq NAME EXPECTED ACTUAL: the one assertion most tests need.
 expect_eq()
 {

@@ -42,13 +42,7 @@ if debug_kernel; then
 	SETUP_MS=120000
 fi
 
-for tool in hping3 ss; do
-	if ! command -v $tool > /dev/null; then
-		echo "KTAP version 1"
-		echo "1..0 # SKIP $tool not installed"
-		exit $ksft_skip
-	fi
-done
+require_tools hping3 ss
 
 tmp=$TEST_TMP
 PIDS=()

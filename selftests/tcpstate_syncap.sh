@@ -391,13 +391,7 @@ prefix_cap()
 
 # ==============================================================================
 
-for tool in nft hping3 ss nstat python3; do
-	if ! command -v $tool > /dev/null; then
-		echo "KTAP version 1"
-		echo "1..0 # SKIP $tool not installed"
-		exit $ksft_skip
-	fi
-done
+require_tools nft hping3 ss nstat python3
 
 ktap_plan 36
 

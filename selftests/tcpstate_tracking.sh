@@ -350,13 +350,7 @@ cookies_in_table()
 
 # ===========================================================================
 
-for tool in nft tc hping3 ss; do
-	if ! command -v $tool > /dev/null; then
-		echo "KTAP version 1"
-		echo "1..0 # SKIP $tool not installed"
-		exit $ksft_skip
-	fi
-done
+require_tools nft tc hping3 ss
 
 ktap_plan 30
 

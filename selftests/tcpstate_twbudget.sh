@@ -69,13 +69,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-for tool in nginx ab ss; do
-	if ! command -v $tool > /dev/null; then
-		echo "KTAP version 1"
-		echo "1..0 # SKIP $tool not installed"
-		exit $ksft_skip
-	fi
-done
+require_tools nginx ab ss
 
 setup_topology()
 {
