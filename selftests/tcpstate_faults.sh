@@ -30,26 +30,17 @@ if [ ! -e /proc/thread-self/fail-nth ] || [ ! -d $FAULTS/failslab ] ||
 fi
 
 # One write of each kind that allocates: file under $SYSFS|value|the
-# write that undoes it. Each starts from no limit, after its setup.
+# write that undoes it|what must be in place first (file value pairs).
+# Each starts from no limit, then its setup.
 CAP=port:9001
 writes=(
-	"limits/syn_caps/add|$CAP|limits/syn_caps/remove $CAP"
-	"limits/syn_caps/$CAP/prefix_max|8|limits/syn_caps/$CAP/prefix_max 0"
-	"limits/syn_caps/$CAP/prefix_len4|16|limits/syn_caps/$CAP/prefix_len4 24"
-	"limits/tw_budgets/add|port:9002|limits/tw_budgets/remove port:9002"
-	"limits/tw_budgets/add|global|limits/tw_budgets/remove global"
-	"limits/alerts/add|state:CLOSE_WAIT,port:9003|limits/alerts/remove state:CLOSE_WAIT,port:9003"
-	"log_size|4096|log_size 1024"
-)
-# What each case's write needs in place first: file value pairs.
-setup=(
-	""
-	"limits/syn_caps/add $CAP"
-	"limits/syn_caps/add $CAP limits/syn_caps/$CAP/prefix_max 8"
-	""
-	""
-	""
-	"log_size 1024"
+	"limits/syn_caps/add|$CAP|limits/syn_caps/remove $CAP|"
+	"limits/syn_caps/$CAP/prefix_max|8|limits/syn_caps/$CAP/prefix_max 0|limits/syn_caps/add $CAP"
+	"limits/syn_caps/$CAP/prefix_len4|16|limits/syn_caps/$CAP/prefix_len4 24|limits/syn_caps/add $CAP limits/syn_caps/$CAP/prefix_max 8"
+	"limits/tw_budgets/add|port:9002|limits/tw_budgets/remove port:9002|"
+	"limits/tw_budgets/add|global|limits/tw_budgets/remove global|"
+	"limits/alerts/add|state:CLOSE_WAIT,port:9003|limits/alerts/remove state:CLOSE_WAIT,port:9003|"
+	"log_size|4096|log_size 1024|log_size 1024"
 )
 ktap_plan $((${#writes[@]} + 1))
 
@@ -79,9 +70,9 @@ tcpstate_loaded && tcpstate_unload
 tcpstate_load || exit 1
 
 for i in "${!writes[@]}"; do
-	IFS='|' read -r file value undo <<< "${writes[i]}"
+	IFS='|' read -r file value undo setup <<< "${writes[i]}"
 	read -r undo_file undo_value <<< "$undo"
-	out=$(apply "${setup[i]}") &&
+	out=$(apply "$setup") &&
 		out=$("$HELPERS/faultloop" "$SYSFS/$file" "$value" "$SYSFS/$undo_file" "$undo_value")
 	rc=$?
 	[ -n "$out" ] && echo "$out"
