@@ -42,6 +42,7 @@ int tcpstate_limits_nr;
 #define TCPSTATE_LIMITS_PORT_BITS	6
 
 struct tcpstate_limits_of_state {
+	int nr;			/* limits on the chains below: 0 skips them */
 	struct hlist_head unported;
 	struct hlist_head by_port[1 << TCPSTATE_LIMITS_PORT_BITS];
 	struct hlist_head by_rport[1 << TCPSTATE_LIMITS_PORT_BITS];
@@ -60,11 +61,7 @@ static const char *const tcpstate_limit_type_names[TCPSTATE_LIMIT_NR_TYPES] = {
 
 /* --- health counters ----------------------------------------------------- */
 
-struct tcpstate_limits_pcpu {
-	u64 stat[TCPSTATE_LSTAT_NR];
-};
-
-static struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
+struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
 
 static const char *const tcpstate_limits_stat_names[TCPSTATE_LSTAT_NR] = {
 	[TCPSTATE_LSTAT_SYN_SEEN]		= "syn_seen",
@@ -77,11 +74,6 @@ static const char *const tcpstate_limits_stat_names[TCPSTATE_LSTAT_NR] = {
 	[TCPSTATE_LSTAT_TW_EVICT_NS]		= "tw_evict_ns",
 	[TCPSTATE_LSTAT_ALERTS_FIRED]		= "alerts_fired",
 };
-
-void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat)
-{
-	this_cpu_inc(tcpstate_limits_pcpu->stat[stat]);
-}
 
 void tcpstate_limits_stat_add(enum tcpstate_limit_stat stat, u64 delta)
 {
@@ -187,8 +179,23 @@ static struct hlist_head *tcpstate_limit_chain(const struct tcpstate_limit *l)
 	return &of_state->unported;
 }
 
-static void tcpstate_limits_account_chain(struct hlist_head *chain,
-					  struct tcpstate_sock *ts, int delta)
+/* l was linked (+1) to or unlinked (-1) from its chain; under the mutex. */
+static void tcpstate_limits_of_state_inc(const struct tcpstate_limit *l, int delta)
+{
+	struct tcpstate_limits_of_state *of_state = &tcpstate_limits_by_state[l->state];
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	WRITE_ONCE(of_state->nr, of_state->nr + delta);
+}
+
+/*
+ * Inline, as is tcpstate_scope_match(): while a limit exists the engine
+ * runs this on every gauge move, three chains each, and on a SYN flood
+ * against a capped port that is two moves per SYN. Out of line, the calls
+ * cost more than the work (bench/syn-rate's cost share).
+ */
+static __always_inline void tcpstate_limits_account_chain(struct hlist_head *chain,
+							  struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_limit *l;
 
@@ -219,6 +226,9 @@ void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta)
 	if (state <= 0 || state >= TCPSTATE_NR_STATES)
 		return;
 	of_state = &tcpstate_limits_by_state[state];
+	/* Limits of other states only: the common case on a busy host. */
+	if (!READ_ONCE(of_state->nr))
+		return;
 	tcpstate_limits_account_chain(&of_state->unported, ts, delta);
 	tcpstate_limits_account_chain(tcpstate_limits_chain(of_state->by_port, ts->sport),
 				      ts, delta);
@@ -420,6 +430,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	 */
 	l->populating = true;
 	hlist_add_head_rcu(&l->state_node, tcpstate_limit_chain(l));
+	tcpstate_limits_of_state_inc(l, 1);
 	list_add_tail(&l->type_node, &tcpstate_limits_by_type[type]);
 	if (type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_publish(l);
@@ -444,6 +455,7 @@ static void tcpstate_limit_unlink(struct tcpstate_limit *l)
 	lockdep_assert_held(&tcpstate_limits_mutex);
 	WRITE_ONCE(l->dead, true);
 	hlist_del_init_rcu(&l->state_node);
+	tcpstate_limits_of_state_inc(l, -1);
 	if (l->type == TCPSTATE_LIMIT_SYN_CAP)
 		tcpstate_syncap_unpublish(l);
 	WRITE_ONCE(tcpstate_limits_nr, tcpstate_limits_nr - 1);

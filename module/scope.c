@@ -193,21 +193,15 @@ void tcpstate_sock_remote(const struct tcpstate_sock *ts, struct in6_addr *addr,
 	}
 }
 
-bool tcpstate_scope_match(const struct tcpstate_scope *scope, const struct tcpstate_sock *ts)
+/* The REMOTE part of tcpstate_scope_match(), out of line: rarer and dearer. */
+bool tcpstate_scope_match_remote(const struct tcpstate_scope *scope,
+				 const struct tcpstate_sock *ts)
 {
 	struct in6_addr raddr;
 	u8 family;
 
-	if ((scope->selectors & TCPSTATE_SCOPE_NETNS) && scope->netns_ino != ts->netns_ino)
+	if (scope->rport != ts->dport)
 		return false;
-	if ((scope->selectors & TCPSTATE_SCOPE_PORT) && scope->port != ts->sport)
-		return false;
-	if (scope->selectors & TCPSTATE_SCOPE_REMOTE) {
-		if (scope->rport != ts->dport)
-			return false;
-		tcpstate_sock_remote(ts, &raddr, &family);
-		if (family != scope->family || !ipv6_addr_equal(&raddr, &scope->raddr))
-			return false;
-	}
-	return true;
+	tcpstate_sock_remote(ts, &raddr, &family);
+	return family == scope->family && ipv6_addr_equal(&raddr, &scope->raddr);
 }

@@ -651,13 +651,6 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_find(struct tcpstate_syn_pref
 	return NULL;
 }
 
-/* Where ts records its place in l's prefix counts. */
-static struct tcpstate_prefix_ref *tcpstate_syncap_ref(const struct tcpstate_limit *l,
-						       struct tcpstate_sock *ts)
-{
-	return &ts->prefix_ref[!!(l->scope.selectors & TCPSTATE_SCOPE_NETNS)];
-}
-
 static struct tcpstate_syn_prefix *
 tcpstate_prefix_slot(struct tcpstate_syn_prefixes *prefixes, u32 index)
 {
@@ -749,39 +742,21 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 }
 
 /*
- * The engine moved ts into or out of SYN_RECV within l's scope; it holds
- * ts's entry lock (the creation walk holds the mutex, l unpublished).
+ * The engine moved ts into or out of SYN_RECV within l's scope, and l
+ * has prefix counts or a recount in progress (tcpstate_syncap_account()
+ * in limits.h decides that, inline, for every request sock). The engine
+ * holds ts's entry lock (the creation walk holds the mutex, l
+ * unpublished).
  *
  * While a recount walks the socket table, the prefixes it builds follow
  * the walk's marks (limits.c, "walks"). The entry lock is taken with BHs
  * off, so the cap's lock needs no _bh here; process context (the
  * recount) takes it with _bh.
  */
-void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
+void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_syn_prefixes *prefixes, *recounting;
 
-	/* Uncounted until a table counts it: no ref left from a stay before. */
-	if (delta > 0)
-		tcpstate_syncap_ref(l, ts)->gen = 0;
-
-	/*
-	 * Without a prefix cap nothing reads the prefixes: count none, and
-	 * with none counted there is nothing to take ts out of. Decided without
-	 * the lock, which every request sock would otherwise take on a port
-	 * with a listener cap alone. A recount that marked ts published its
-	 * table before, and ordered that by ts's entry lock, which we hold:
-	 * seeing none, it has not counted ts. Seeing its end, we see the
-	 * table it left. Had ts been counted there, its own +1 would still
-	 * be in nr.
-	 */
-	if (!rcu_access_pointer(l->syn.recounting)) {
-		smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
-		prefixes = rcu_dereference(l->syn.prefixes);
-		if (!prefixes ||
-		    (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr)))
-			return;
-	}
 	spin_lock(&l->syn.lock);
 	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));

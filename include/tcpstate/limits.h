@@ -28,9 +28,10 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
-
-struct tcpstate_sock;
+#include <tcpstate/table.h>
 struct kernfs_node;
 
 enum tcpstate_limit_type {
@@ -174,13 +175,41 @@ enum tcpstate_limit_stat {
 	TCPSTATE_LSTAT_NR
 };
 
-void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat);
+struct tcpstate_limits_pcpu {
+	u64 stat[TCPSTATE_LSTAT_NR];
+};
+
+extern struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
+
+/* Inline: the SYN hook counts every SYN to a capped port. */
+static inline void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat)
+{
+	this_cpu_inc(tcpstate_limits_pcpu->stat[stat]);
+}
+
 void tcpstate_limits_stat_add(enum tcpstate_limit_stat stat, u64 delta);
 u64 tcpstate_limits_stat_read(enum tcpstate_limit_stat stat);
 const char *tcpstate_limits_stat_name(enum tcpstate_limit_stat stat);
 
 /* scope.c */
 bool tcpstate_scope_fits(enum tcpstate_limit_type type, const struct tcpstate_scope *scope);
+bool tcpstate_scope_match_remote(const struct tcpstate_scope *scope,
+				 const struct tcpstate_sock *ts);
+
+/*
+ * Whether ts is in scope. Inline: while limits exist, the engine asks it
+ * of the limits on a moving socket's chains at every gauge move.
+ */
+static inline bool tcpstate_scope_match(const struct tcpstate_scope *scope,
+					const struct tcpstate_sock *ts)
+{
+	if ((scope->selectors & TCPSTATE_SCOPE_NETNS) && scope->netns_ino != ts->netns_ino)
+		return false;
+	if ((scope->selectors & TCPSTATE_SCOPE_PORT) && scope->port != ts->sport)
+		return false;
+	return !(scope->selectors & TCPSTATE_SCOPE_REMOTE) ||
+	       tcpstate_scope_match_remote(scope, ts);
+}
 
 /* limits.c */
 int tcpstate_limits_stats_init(void);
@@ -191,8 +220,6 @@ int tcpstate_limit_parse_key(const char *buf, struct tcpstate_scope *scope,
 			     char *canonical, size_t size);
 int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf);
 int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf);
-bool tcpstate_scope_match(const struct tcpstate_scope *scope,
-			  const struct tcpstate_sock *ts);
 void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta);
 bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta);
 void tcpstate_limits_walk_table(void (*fn)(struct tcpstate_sock *ts, void *arg), void *arg);
@@ -233,10 +260,48 @@ int tcpstate_syncap_create(struct tcpstate_limit *l);
 void tcpstate_syncap_publish(struct tcpstate_limit *l);
 void tcpstate_syncap_unpublish(struct tcpstate_limit *l);
 void tcpstate_syncap_destroy(struct tcpstate_limit *l);
-void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta);
+void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta);
 int tcpstate_syncap_recount(struct tcpstate_limit *l);
 void tcpstate_syncap_release_claims(void);
 void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l);
+
+/* Where ts records its place in l's prefix counts. */
+static inline struct tcpstate_prefix_ref *tcpstate_syncap_ref(const struct tcpstate_limit *l,
+							      struct tcpstate_sock *ts)
+{
+	return &ts->prefix_ref[!!(l->scope.selectors & TCPSTATE_SCOPE_NETNS)];
+}
+
+/*
+ * The engine moved ts into (+1) or out of (-1) SYN_RECV within l's scope,
+ * under ts's entry lock: l's prefix counts follow. Without a prefix cap
+ * nothing reads them, and with none counted there is nothing to take ts
+ * out of: that is decided here, inline and without the cap's lock, which
+ * every request sock would otherwise take on a port with a listener cap
+ * alone.
+ *
+ * A recount that marked ts published its table before, and ordered that
+ * by ts's entry lock, which we hold: seeing none, it has not counted ts.
+ * Seeing its end, we see the table it left. Had ts been counted there,
+ * its own +1 would still be in nr.
+ */
+static inline void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts,
+					   int delta)
+{
+	struct tcpstate_syn_prefixes *prefixes;
+
+	/* Uncounted until a table counts it: no ref left from a stay before. */
+	if (delta > 0)
+		tcpstate_syncap_ref(l, ts)->gen = 0;
+	if (!rcu_access_pointer(l->syn.recounting)) {
+		smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
+		prefixes = rcu_dereference(l->syn.prefixes);
+		if (!prefixes ||
+		    (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr)))
+			return;
+	}
+	__tcpstate_syncap_account(l, ts, delta);
+}
 
 /* twbudget.c */
 void tcpstate_twbudget_uninit(void);
