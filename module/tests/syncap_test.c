@@ -10,11 +10,17 @@
 
 /* What limits.c owns in the real module; a prefix table needs none of it but this. */
 DEFINE_MUTEX(tcpstate_limits_mutex);
-static u64 test_lstat[TCPSTATE_LSTAT_NR];
+struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
 
-void tcpstate_limits_stat_inc(enum tcpstate_limit_stat stat)
+/* A health counter, as debugfs stats sums it. */
+static u64 test_lstat(enum tcpstate_limit_stat stat)
 {
-	test_lstat[stat]++;
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(tcpstate_limits_pcpu, cpu)->stat[stat];
+	return sum;
 }
 
 bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta)
@@ -51,7 +57,8 @@ static int syncap_test_init(struct kunit *test)
 	t->cap.syn.prefix_len6 = 64;
 	t->prefixes = tcpstate_prefixes_alloc(&t->cap);
 	KUNIT_ASSERT_NOT_NULL(test, t->prefixes);
-	memset(test_lstat, 0, sizeof(test_lstat));
+	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
+	KUNIT_ASSERT_NOT_NULL(test, tcpstate_limits_pcpu);
 	test->priv = t;
 	return 0;
 }
@@ -61,6 +68,8 @@ static void syncap_test_exit(struct kunit *test)
 	struct syncap_test *t = test->priv;
 
 	tcpstate_prefixes_free(t->prefixes);
+	free_percpu(tcpstate_limits_pcpu);
+	tcpstate_limits_pcpu = NULL;
 }
 
 /* A request sock from addr, as the table holds one. */
@@ -203,7 +212,7 @@ static void prefix_with_both_buckets_full_is_untracked(struct kunit *test)
 	test_fill_buckets_of(t, &prefix);
 	test_move(t, a, 1);
 
-	KUNIT_EXPECT_EQ(test, test_lstat[TCPSTATE_LSTAT_PREFIX_UNTRACKED], 1);
+	KUNIT_EXPECT_EQ(test, test_lstat(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
 	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.8"), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 2 * TCPSTATE_SYN_PREFIX_BUCKET_SLOTS);
 }
@@ -253,7 +262,7 @@ static void prefix_untracked_socket_leaving_keeps_count_of_tracked_one(struct ku
 	test_move(t, untracked, -1);
 
 	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
-	KUNIT_EXPECT_EQ(test, test_lstat[TCPSTATE_LSTAT_PREFIX_UNTRACKED], 1);
+	KUNIT_EXPECT_EQ(test, test_lstat(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
 }
 
 /* A table that never counted a socket keeps its counts when it leaves. */
