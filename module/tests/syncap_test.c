@@ -58,7 +58,7 @@ static int syncap_test_init(struct kunit *test)
 	t->prefixes = tcpstate_prefixes_alloc(&t->cap);
 	KUNIT_ASSERT_NOT_NULL(test, t->prefixes);
 	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
-	KUNIT_ASSERT_NOT_NULL(test, tcpstate_limits_pcpu);
+	KUNIT_ASSERT_TRUE(test, !!tcpstate_limits_pcpu);
 	test->priv = t;
 	return 0;
 }
