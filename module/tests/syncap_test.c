@@ -52,6 +52,8 @@ static int syncap_test_init(struct kunit *test)
 	struct syncap_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* Before any assertion that can fail: exit runs after a failed init too. */
+	test->priv = t;
 	KUNIT_ASSERT_EQ(test, tcpstate_syncap_create(&t->cap), 0);
 	t->cap.syn.prefix_len4 = 24;
 	t->cap.syn.prefix_len6 = 64;
@@ -59,7 +61,6 @@ static int syncap_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t->prefixes);
 	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
 	KUNIT_ASSERT_TRUE(test, !!tcpstate_limits_pcpu);
-	test->priv = t;
 	return 0;
 }
 
@@ -67,7 +68,8 @@ static void syncap_test_exit(struct kunit *test)
 {
 	struct syncap_test *t = test->priv;
 
-	tcpstate_prefixes_free(t->prefixes);
+	if (t)
+		tcpstate_prefixes_free(t->prefixes);
 	free_percpu(tcpstate_limits_pcpu);
 	tcpstate_limits_pcpu = NULL;
 }
