@@ -42,7 +42,13 @@ int tcpstate_limits_nr;
 #define TCPSTATE_LIMITS_PORT_BITS	6
 
 struct tcpstate_limits_of_state {
-	int nr;			/* limits on the chains below: 0 skips them */
+	/*
+	 * Limits linked on the chains below; 0 lets a move skip them.
+	 * Written under tcpstate_limits_mutex as a limit is linked or
+	 * unlinked; the engine reads it without, under ts's entry lock,
+	 * which orders it before a new limit's populating walk.
+	 */
+	int nr;
 	struct hlist_head unported;
 	struct hlist_head by_port[1 << TCPSTATE_LIMITS_PORT_BITS];
 	struct hlist_head by_rport[1 << TCPSTATE_LIMITS_PORT_BITS];

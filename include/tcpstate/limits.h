@@ -32,6 +32,7 @@
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <tcpstate/table.h>
+
 struct kernfs_node;
 
 enum tcpstate_limit_type {
@@ -179,6 +180,7 @@ struct tcpstate_limits_pcpu {
 	u64 stat[TCPSTATE_LSTAT_NR];
 };
 
+/* Allocated before the hooks are registered, freed after they are gone (limits.c). */
 extern struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
 
 /* Inline: the SYN hook counts every SYN to a capped port. */
