@@ -21,7 +21,7 @@
 # for the budgets to evict meanwhile.
 source "$(dirname "$0")/lib.sh"
 
-# Unloads during the flood, as many as the issue asks. Each cycle (insmod,
+# 20 unloads during the flood, as the limits issue asks. Each cycle (insmod,
 # three limits, the first drop seen, rmmod) took 12-20 s on the debug
 # kernel under TCG here on 2026-12-06, another debug guest running
 # beside it (the whole script: 526 s); on CI's machine of 2026-12-03
