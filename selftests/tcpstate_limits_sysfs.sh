@@ -201,7 +201,7 @@ config()
 		[ -f "$path" ] && [ "${path##*/}" != fired ] || continue
 		# add and remove cannot be opened for reading: no content.
 		content=
-		{ read -r -d '' content < "$path"; } 2> /dev/null
+		{ IFS= read -r -d '' content < "$path"; } 2> /dev/null
 		text+="$path:$content"$'\n'
 	done
 	while read -r -a row; do
