@@ -266,13 +266,6 @@ static __always_inline void tcpstate_count_transition(const struct tcpstate_even
 		tcpstate_log_untracked_transition(ev, from, to, now);
 }
 
-/*
- * A socket went untracked (table full, no memory) since load: from then
- * on the limits' counts may fall short of what the kernel holds, and
- * whatever relies on them as an upper bound must not (syncap.c).
- */
-bool tcpstate_engine_lost_socket;
-
 /* A new entry for ev, or NULL with the reason counted. Caller holds the lock. */
 static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *ev,
 						   struct tcpstate_counters *nc, u64 now)
@@ -284,8 +277,6 @@ static struct tcpstate_sock *tcpstate_engine_track(const struct tcpstate_event *
 	if (!ts) {
 		tcpstate_stat_inc(full ? TCPSTATE_STAT_TABLE_FULL :
 					 TCPSTATE_STAT_ALLOC_FAILED);
-		if (!READ_ONCE(tcpstate_engine_lost_socket))
-			WRITE_ONCE(tcpstate_engine_lost_socket, true);
 		return NULL;
 	}
 	ts->created_ns = now;

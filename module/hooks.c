@@ -305,16 +305,14 @@ static struct tcpstate_entry_hook tcpstate_entry_hooks[] = {
 /* Calls an entry hook refused: recursion in one context, per hook. */
 static DEFINE_PER_CPU(unsigned long [TCPSTATE_ENTRY_HOOKS_NR], tcpstate_entry_nmissed);
 
-enum { TCPSTATE_KRETPROBE_REQSK_DROP, TCPSTATE_KRETPROBE_REQSK_HASH };
-
 static struct kretprobe tcpstate_kretprobes[] = {
-	[TCPSTATE_KRETPROBE_REQSK_DROP] = {
+	{
 		.kp.symbol_name = "__inet_csk_reqsk_queue_drop",
 		.entry_handler = tcpstate_reqsk_drop_entry,
 		.handler = tcpstate_reqsk_drop_ret,
 		.data_size = sizeof(struct tcpstate_reqsk_drop_args),
 	},
-	[TCPSTATE_KRETPROBE_REQSK_HASH] = {
+	{
 		.kp.symbol_name = "inet_csk_reqsk_queue_hash_add",
 		.entry_handler = tcpstate_reqsk_hash_entry,
 		.handler = tcpstate_reqsk_hash_ret,
@@ -476,17 +474,6 @@ void tcpstate_hooks_uninit(void)
 	 * this returns none is, and nothing it touches may be freed before.
 	 */
 	tracepoint_synchronize_unregister();
-}
-
-/*
- * Whether a request sock may have been queued unseen since load: its
- * hashing's probe missed a hit. Cheap, for the SYN hook: two words.
- */
-bool tcpstate_hooks_missed_request(void)
-{
-	const struct kretprobe *rp = &tcpstate_kretprobes[TCPSTATE_KRETPROBE_REQSK_HASH];
-
-	return READ_ONCE(rp->nmissed) || READ_ONCE(rp->kp.nmissed);
 }
 
 /* Missed hits, for debugfs stats: a miss is an event the module lost. */

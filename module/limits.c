@@ -432,8 +432,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	/*
 	 * Published first, then counted: the engine follows the walk's
 	 * marks until the count is complete. Nothing reads the count to
-	 * act on it before its limit is set, after this returns, but the
-	 * SYN hook, which waits for populating to clear.
+	 * act on it before its limit is set, after this returns.
 	 */
 	l->populating = true;
 	hlist_add_head_rcu(&l->state_node, tcpstate_limit_chain(l));
@@ -445,8 +444,7 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	tcpstate_limits_walk_table(tcpstate_limit_populate_one, l);
 	if (type == TCPSTATE_LIMIT_TW_BUDGET)
 		tcpstate_twbudget_seed_end(l);
-	/* A release: the SYN hook trusts the count once this is seen. */
-	smp_store_release(&l->populating, false);
+	WRITE_ONCE(l->populating, false);
 	tcpstate_limits_walk_end();
 	mutex_unlock(&tcpstate_limits_mutex);
 	return 0;

@@ -19,25 +19,21 @@
  * Everything else passes untouched. The hook takes no lock: the caps and
  * the prefix counts are read under the RCU read lock that nf_hook() holds
  * around every hook; it allocates nothing and costs one hash lookup per
- * cap on the port. The listener is looked up only near listener_max:
- * while the cap's own count of SYN_RECV sockets on the port, every
- * listener's, leaves room, no listener's queue can be full
- * (tcpstate_syncap_port_has_room()).
+ * cap on the port.
  *
  * Claims: the counts the hook compares include a SYN only once its
  * request sock is queued, later in the same softirq on the same CPU. A
- * SYN let through claims its place until then (atomic counters of the
- * cap: one for the listener cap, whatever the listener, and for the
- * prefix cap a few hashed by prefix) and the hook adds the claims to the
+ * SYN let through claims its place until then (an atomic counter per cap,
+ * hashed by listener and by prefix) and the hook adds the claims to the
  * counts, so SYNs to one listener on N CPUs at once cannot take it past
  * its cap. The claim ends when the request sock is queued (the return of
  * inet_csk_reqsk_queue_hash_add(), after the queue length and the prefix
  * count took it in) or, for a SYN TCP did not queue (a syncookie, its
  * own backlog full), at the next SYN this CPU judges or when the CPU goes
  * offline. Until then such a stale claim, at most one per CPU, makes its
- * cap one stricter; the listeners of one port, sharing the listener
- * cap's claims, or two prefixes sharing a slot, make it stricter for the
- * moment the other's SYN is in flight. Both err on the side of the cap.
+ * cap one stricter; two listeners or prefixes sharing a slot make it
+ * stricter for the moment the other's SYN is in flight. Both err on the
+ * side of the cap.
  *
  * Prefix counts: a cap with a prefix cap keeps a fixed table of
  * TCPSTATE_SYN_PREFIX_BUCKETS buckets of four slots, allocated when
@@ -78,7 +74,6 @@
 #include <net/netns/generic.h>
 #include <net/route.h>
 #include <tcpstate/tcpstate.h>
-#include <tcpstate/engine.h>
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
 
@@ -302,69 +297,6 @@ static void tcpstate_syncap_prefix_drop(struct tcpstate_limit *l,
 }
 
 /*
- * Whether no listener on l's port can be at listener_max, without
- * looking the SYN's up: l's own count of SYN_RECV sockets takes in every
- * request sock of every listener in its scope, from before the listener's
- * queue length counts it (its hashing's entry) to after it no longer does
- * (the return of its unlinking, or its child leaving SYN_RECV after the
- * queue let it go), and claimed every SYN let through and not yet
- * counted, this one's place included. So while the two leave room, so do
- * the listener's queue and claims, and the verdict is the lookup's.
- *
- * That holds only once the count is complete, and while the engine has
- * seen every request sock: not while the cap's creation still walks the
- * table for its first count (listener_max can be written meanwhile), nor
- * after a socket went untracked (table full, no memory) or a hit of the
- * hashing's probe was missed, until unload. Then, and near the cap, the
- * listener is looked up.
- */
-static bool tcpstate_syncap_port_has_room(const struct tcpstate_limit *l, int claimed, u32 max)
-{
-	int count;
-
-	/* Pairs with the release in tcpstate_limit_add(): the walk's count first. */
-	if (smp_load_acquire(&l->populating))
-		return false;
-	count = atomic_read(&l->count);
-	return count >= 0 && (u32)count + claimed <= max &&
-	       !READ_ONCE(tcpstate_engine_lost_socket) && !tcpstate_hooks_missed_request();
-}
-
-/*
- * The listener cap's verdict on syn: if it lets it through, the place it
- * claimed is in claim (none for a SYN no listener takes), else the drop
- * is counted. *listener is looked up only near max.
- */
-static bool tcpstate_syncap_listener_admits(struct tcpstate_limit *l, struct net *net,
-					    const struct tcpstate_syn *syn, u32 max,
-					    struct sock **listener,
-					    struct tcpstate_syn_claim *claim)
-{
-	atomic_t *claims = &l->syn.listener_claims;
-	/* Fully ordered: after max was read, before the counts. */
-	int claimed = atomic_inc_return(claims);
-	int queued;
-
-	if (tcpstate_syncap_port_has_room(l, claimed, max))
-		goto keep;
-	if (!*listener)
-		*listener = tcpstate_syncap_listener(net, syn);
-	/* None: TCP answers with a RST, there is no queue to cap. */
-	if (!*listener) {
-		atomic_dec(claims);
-		return true;
-	}
-	queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
-	if (!tcpstate_syn_claim_fits(claims, claimed, queued, max)) {
-		tcpstate_syncap_listener_drop(l);
-		return false;
-	}
-keep:
-	claim->listener_slot = claims;
-	return true;
-}
-
-/*
  * Whether cap l lets syn through; if so, the places it took are in claim,
  * else the drop is counted. *listener is looked up on first need. RCU.
  */
@@ -377,14 +309,25 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	struct tcpstate_syn_prefixes *prefixes;
 	struct tcpstate_syn_prefix *held = NULL;
 	struct in6_addr prefix;
-	int claimed, count = 0;
+	int claimed, queued, count = 0;
 	atomic_t *slot;
 
 	claim->listener_slot = NULL;
 	claim->prefix_slot = NULL;
-	if (listener_max &&
-	    !tcpstate_syncap_listener_admits(l, net, syn, listener_max, listener, claim))
-		return false;
+	if (listener_max && !*listener)
+		*listener = tcpstate_syncap_listener(net, syn);
+	/* No listener: TCP answers with a RST, there is no queue to cap. */
+	if (listener_max && *listener) {
+		slot = &l->syn.listener_claims[hash_ptr(*listener,
+							ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
+		claimed = atomic_inc_return(slot);
+		queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
+		if (!tcpstate_syn_claim_fits(slot, claimed, queued, listener_max)) {
+			tcpstate_syncap_listener_drop(l);
+			return false;
+		}
+		claim->listener_slot = slot;
+	}
 	/* TCP refuses an IPv6 SYN from a v4-mapped source itself. */
 	if (prefix_max && !(syn->family == AF_INET6 && ipv6_addr_v4mapped(&syn->saddr))) {
 		/* None yet: the first prefix cap's recount has not ended. */

@@ -87,8 +87,6 @@ u64 tcpstate_counters_hist(const struct tcpstate_counters *c, int state, int buc
 /* netns.c: the counters of net, or NULL (being dismantled). RCU. */
 struct tcpstate_counters *tcpstate_netns_counters_of(const struct net *net);
 
-extern bool tcpstate_engine_lost_socket;
-
 int tcpstate_engine_init(void);
 void tcpstate_engine_uninit(void);
 void tcpstate_engine_apply(const struct tcpstate_event *ev);

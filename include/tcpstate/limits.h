@@ -99,7 +99,7 @@ struct tcpstate_tw_fifo {
 
 struct tcpstate_tw_seed;
 
-/* Slots a syn_cap hashes its prefix cap's claims into, by prefix. */
+/* Slots a syn_cap hashes its claims into, by listener and by prefix. */
 #define TCPSTATE_SYN_CLAIM_SLOTS 16
 
 struct tcpstate_limit {
@@ -133,12 +133,10 @@ struct tcpstate_limit {
 			struct tcpstate_syn_prefixes __rcu *recounting;
 			/*
 			 * SYNs let through whose request sock is not yet
-			 * counted: every one the listener cap let through,
-			 * whatever its listener, and those the prefix cap
-			 * let through hashed by prefix. The hook counts them
-			 * as if they were (syncap.c).
+			 * counted, hashed by listener and by prefix: the
+			 * hook counts them as if they were (syncap.c).
 			 */
-			atomic_t listener_claims;
+			atomic_t listener_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 			atomic_t prefix_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 		} syn;
 		struct {

@@ -66,7 +66,6 @@ extern bool tcpstate_enabled;
 int tcpstate_hooks_init(void);
 void tcpstate_hooks_uninit(void);
 unsigned long tcpstate_hooks_nmissed(void);
-bool tcpstate_hooks_missed_request(void);
 
 /* adopt.c: sockets that exist at load; call after tcpstate_hooks_init() */
 struct sock;

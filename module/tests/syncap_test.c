@@ -23,14 +23,6 @@ static u64 test_lstat(enum tcpstate_limit_stat stat)
 	return sum;
 }
 
-/* What hooks.c owns: whether the request sock's probe missed a hit. */
-static bool test_missed_request;
-
-bool tcpstate_hooks_missed_request(void)
-{
-	return test_missed_request;
-}
-
 bool tcpstate_limits_walk_follows(struct tcpstate_sock *ts, int delta)
 {
 	return true;
@@ -53,8 +45,6 @@ void tcpstate_limit_show_row(struct seq_file *s, const char *type, const char *k
 struct syncap_test {
 	struct tcpstate_limit cap;
 	struct tcpstate_syn_prefixes *prefixes;
-	/* engine.c's, which the engine suite's full table sets: kept aside. */
-	bool lost_socket;
 };
 
 static int syncap_test_init(struct kunit *test)
@@ -64,8 +54,6 @@ static int syncap_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	/* Before any assertion that can fail: exit runs after a failed init too. */
 	test->priv = t;
-	t->lost_socket = READ_ONCE(tcpstate_engine_lost_socket);
-	WRITE_ONCE(tcpstate_engine_lost_socket, false);
 	KUNIT_ASSERT_EQ(test, tcpstate_syncap_create(&t->cap), 0);
 	t->cap.syn.prefix_len4 = 24;
 	t->cap.syn.prefix_len6 = 64;
@@ -80,10 +68,8 @@ static void syncap_test_exit(struct kunit *test)
 {
 	struct syncap_test *t = test->priv;
 
-	if (t) {
+	if (t)
 		tcpstate_prefixes_free(t->prefixes);
-		WRITE_ONCE(tcpstate_engine_lost_socket, t->lost_socket);
-	}
 	free_percpu(tcpstate_limits_pcpu);
 	tcpstate_limits_pcpu = NULL;
 }
@@ -381,65 +367,7 @@ static void prefixes_keep_lengths_they_were_made_with(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->prefixes->len4, 24);
 }
 
-/*
- * The hook's test before it looks a listener up: the port's count of
- * SYN_RECV sockets and the claims, this SYN's included, within the cap.
- */
-static void port_has_room_while_count_and_claims_within_cap(struct kunit *test)
-{
-	struct syncap_test *t = test->priv;
-
-	atomic_set(&t->cap.count, 62);
-	KUNIT_EXPECT_TRUE(test, tcpstate_syncap_port_has_room(&t->cap, 2, 64));
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 3, 64));
-	atomic_set(&t->cap.count, 64);
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-	atomic_set(&t->cap.count, 0);
-	KUNIT_EXPECT_TRUE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 1));
-	KUNIT_EXPECT_TRUE(test, tcpstate_syncap_port_has_room(&t->cap, 1, U32_MAX));
-}
-
-/* A count below zero is no bound on anything. */
-static void port_has_no_room_with_negative_count(struct kunit *test)
-{
-	struct syncap_test *t = test->priv;
-
-	atomic_set(&t->cap.count, -1);
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-}
-
-/* Nor while the cap's creation still walks the table for its first count. */
-static void port_has_no_room_while_first_count_is_walked(struct kunit *test)
-{
-	struct syncap_test *t = test->priv;
-
-	atomic_set(&t->cap.count, 0);
-	t->cap.populating = true;
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-	t->cap.populating = false;
-	KUNIT_EXPECT_TRUE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-}
-
-/* An untracked socket or a missed request makes the count no bound: look up. */
-static void port_has_no_room_once_a_socket_went_uncounted(struct kunit *test)
-{
-	struct syncap_test *t = test->priv;
-
-	atomic_set(&t->cap.count, 0);
-	WRITE_ONCE(tcpstate_engine_lost_socket, true);
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-	WRITE_ONCE(tcpstate_engine_lost_socket, false);
-	test_missed_request = true;
-	KUNIT_EXPECT_FALSE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-	test_missed_request = false;
-	KUNIT_EXPECT_TRUE(test, tcpstate_syncap_port_has_room(&t->cap, 1, 64));
-}
-
 static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
-	KUNIT_CASE(port_has_room_while_count_and_claims_within_cap),
-	KUNIT_CASE(port_has_no_room_with_negative_count),
-	KUNIT_CASE(port_has_no_room_while_first_count_is_walked),
-	KUNIT_CASE(port_has_no_room_once_a_socket_went_uncounted),
 	KUNIT_CASE(prefix_count_adds_sockets_of_one_ipv4_prefix),
 	KUNIT_CASE(prefix_count_masks_ipv6_to_len6),
 	KUNIT_CASE(prefix_of_v4mapped_peer_is_its_ipv4_prefix),
