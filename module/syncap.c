@@ -9,7 +9,8 @@
  *
  *   listener_max  the listener the kernel will pick (same lookup, same
  *                 reuseport hash; a reuseport BPF program is not run, so
- *                 with one the cap applies to the hash's pick) already
+ *                 with one the cap applies to the hash's pick), or the
+ *                 one TPROXY or bpf_sk_assign() already chose, already
  *                 holds that many request socks
  *                 (inet_csk_reqsk_queue_len()): NF_DROP
  *   prefix_max    the source's prefix already has that many SYN_RECV
@@ -23,17 +24,19 @@
  *
  * Claims: the counts the hook compares include a SYN only once its
  * request sock is queued, later in the same softirq on the same CPU. A
- * SYN let through claims its place until then (an atomic counter per cap,
- * hashed by listener and by prefix) and the hook adds the claims to the
- * counts, so SYNs to one listener on N CPUs at once cannot take it past
- * its cap. The claim ends when the request sock is queued (the return of
- * inet_csk_reqsk_queue_hash_add(), after the queue length and the prefix
- * count took it in) or, for a SYN TCP did not queue (a syncookie, its
- * own backlog full), at the next SYN this CPU judges or when the CPU goes
- * offline. Until then such a stale claim, at most one per CPU, makes its
- * cap one stricter; two listeners or prefixes sharing a slot make it
- * stricter for the moment the other's SYN is in flight. Both err on the
- * side of the cap.
+ * SYN let through claims its place until then (atomic counters hashed by
+ * listener, one table for all caps, and by prefix, one per cap) and the
+ * hook adds the claims to the counts, so SYNs to one listener on N CPUs
+ * at once cannot take it past its cap, even when they are for different
+ * capped ports (TPROXY or a BPF sk_lookup program sending several ports
+ * to one listener). The claim ends when the request sock is queued (the
+ * return of inet_csk_reqsk_queue_hash_add(), after the queue length and
+ * the prefix count took it in) or, for a SYN TCP did not queue (a
+ * syncookie, its own backlog full), at the next SYN this CPU judges or
+ * when the CPU goes offline. Until then such a stale claim, at most one
+ * per CPU, makes its cap one stricter; two listeners or prefixes sharing
+ * a slot make it stricter for the moment the other's SYN is in flight.
+ * Both err on the side of the cap.
  *
  * Prefix counts: a cap with a prefix cap keeps a fixed table of
  * TCPSTATE_SYN_PREFIX_BUCKETS buckets of four slots, allocated when
@@ -73,6 +76,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
+#include <tcpstate/compat.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
@@ -96,8 +100,8 @@
  */
 struct tcpstate_syn_claim {
 	struct tcpstate_limit *cap;	/* NULL: none; taken with xchg() */
-	atomic_t *listener_slot;	/* or NULL */
-	atomic_t *prefix_slot;		/* or NULL */
+	atomic_t *listener_slot;	/* tcpstate_syn_listener_claims, or NULL */
+	atomic_t *prefix_slot;		/* cap's prefix_claims, or NULL */
 };
 
 struct tcpstate_syn_claims {
@@ -105,6 +109,15 @@ struct tcpstate_syn_claims {
 };
 
 static DEFINE_PER_CPU(struct tcpstate_syn_claims, tcpstate_syn_claims);
+
+/*
+ * Listener claims, hashed by listener. One table for every cap: a
+ * listener may take the SYNs of several capped ports, and each cap must
+ * count the others' SYNs in flight to it. A SYN that meets two caps
+ * claims its listener once. Never freed: a claim may outlive its cap.
+ */
+#define TCPSTATE_SYN_LISTENER_CLAIM_BITS	6
+static atomic_t tcpstate_syn_listener_claims[1 << TCPSTATE_SYN_LISTENER_CLAIM_BITS];
 
 /* Caps by port, for the hook: RCU readers, writers hold tcpstate_limits_mutex. */
 static struct hlist_head tcpstate_syncap_hash[1 << TCPSTATE_SYNCAP_HASH_BITS];
@@ -123,6 +136,7 @@ struct tcpstate_syn {
 	u16 sport, dport;		/* host order */
 	int dif, sdif;
 	u8 family;
+	struct sock *assigned;		/* its listener, chosen before LOCAL_IN */
 };
 
 static struct hlist_head *tcpstate_syncap_bucket(u16 port)
@@ -195,10 +209,13 @@ static int tcpstate_prefix_count(const struct tcpstate_syn_prefixes *prefixes,
 
 /* --- the hook ------------------------------------------------------------ */
 
+/* The listener TCP will queue syn's request sock on, or NULL for none. */
 static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpstate_syn *syn)
 {
 	struct inet_hashinfo *hashinfo = net->ipv4.tcp_death_row.hashinfo;
 
+	if (syn->assigned)
+		return syn->assigned;
 	/* No skb: reuseport then picks by hash, as it does without a BPF program. */
 	if (syn->family == AF_INET)
 		return __inet_lookup_listener(net, hashinfo, NULL, 0,
@@ -298,11 +315,13 @@ static void tcpstate_syncap_prefix_drop(struct tcpstate_limit *l,
 
 /*
  * Whether cap l lets syn through; if so, the places it took are in claim,
- * else the drop is counted. *listener is looked up on first need. RCU.
+ * else the drop is counted. *listener is looked up on first need, and
+ * *listener_claimed is the listener claim syn holds for an earlier cap,
+ * which this one then counts without claiming again. RCU.
  */
 static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 				   const struct tcpstate_syn *syn, struct sock **listener,
-				   struct tcpstate_syn_claim *claim)
+				   atomic_t **listener_claimed, struct tcpstate_syn_claim *claim)
 {
 	u32 listener_max = READ_ONCE(l->syn.listener_max);
 	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
@@ -317,9 +336,16 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	if (listener_max && !*listener)
 		*listener = tcpstate_syncap_listener(net, syn);
 	/* No listener: TCP answers with a RST, there is no queue to cap. */
-	if (listener_max && *listener) {
-		slot = &l->syn.listener_claims[hash_ptr(*listener,
-							ilog2(TCPSTATE_SYN_CLAIM_SLOTS))];
+	if (listener_max && *listener && *listener_claimed) {
+		claimed = atomic_read(*listener_claimed);
+		queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
+		if ((u32)queued + claimed > listener_max) {
+			tcpstate_syncap_listener_drop(l);
+			return false;
+		}
+	} else if (listener_max && *listener) {
+		slot = &tcpstate_syn_listener_claims[hash_ptr(*listener,
+							      TCPSTATE_SYN_LISTENER_CLAIM_BITS)];
 		claimed = atomic_inc_return(slot);
 		queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
 		if (!tcpstate_syn_claim_fits(slot, claimed, queued, listener_max)) {
@@ -349,6 +375,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 		if (prefixes)
 			count = tcpstate_prefix_count(prefixes, &prefix, &held);
 		if (!tcpstate_syn_claim_fits(slot, claimed, count, prefix_max)) {
+			/* A drop: judge() undoes the earlier caps' claims. */
 			if (claim->listener_slot)
 				atomic_dec(claim->listener_slot);
 			tcpstate_syncap_prefix_drop(l, held);
@@ -362,6 +389,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
 {
 	struct tcpstate_syn_claim *claims;
+	atomic_t *listener_claimed = NULL;
 	struct tcpstate_limit *l;
 	struct sock *listener = NULL;
 	unsigned int verdict = NF_ACCEPT;
@@ -382,10 +410,13 @@ static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate
 		seen = true;
 		if (WARN_ON_ONCE(nr == TCPSTATE_SYN_CAPS_PER_SYN))
 			break;
-		if (!tcpstate_syncap_admits(l, net, syn, &listener, &claims[nr])) {
+		if (!tcpstate_syncap_admits(l, net, syn, &listener, &listener_claimed,
+					    &claims[nr])) {
 			verdict = NF_DROP;
 			break;
 		}
+		if (claims[nr].listener_slot)
+			listener_claimed = claims[nr].listener_slot;
 		/* Its slots are set before a remote removal can see the cap. */
 		smp_store_release(&claims[nr++].cap, l);
 	}
@@ -401,6 +432,49 @@ static bool tcpstate_is_syn(const struct tcphdr *th)
 }
 
 /*
+ * The listener that TPROXY or bpf_sk_assign() chose for the SYN in skb,
+ * or NULL. They leave it in skb->sk, and TCP queues the request sock on
+ * it instead of looking a listener up (skb_steal_sock() in
+ * __inet_lookup_skb()), even when it listens on another port than the
+ * SYN's: the request sock still carries the SYN's port, so the caps are
+ * still the SYN's port's. Since v6.6, TCP takes a reuseport listener
+ * bpf_sk_assign() chose as its group and picks the member by hash
+ * (inet_steal_sock()); so does this (a reuseport BPF program it does not
+ * run, as for the lookup).
+ *
+ * Anything else skb->sk may hold for a SYN (early demux's or TPROXY's
+ * sock of the same tuple) is judged by the lookup: for a timewait sock
+ * TCP looks the listener up itself (TCP_TW_SYN), as the hook does; an
+ * established or request sock takes the SYN without queueing a request
+ * sock, and then the cap may drop a SYN that would have added nothing,
+ * a retransmission whose request sock resends its SYN-ACK on its own.
+ */
+static struct sock *tcpstate_syn_assigned_listener(struct net *net, struct sk_buff *skb,
+						   const struct tcpstate_syn *syn)
+{
+	struct sock *sk = skb->sk, *member = NULL;
+
+	if (!sk || !sk_fullsock(sk) || sk->sk_protocol != IPPROTO_TCP ||
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return NULL;
+#if TCPSTATE_HAVE_ASSIGNED_REUSEPORT
+	if (!skb_sk_is_prefetched(skb))
+		return sk;
+	/* No skb: by hash, as for the hook's own lookup. */
+	if (syn->family == AF_INET)
+		member = inet_lookup_reuseport(net, sk, NULL, 0, syn->saddr.s6_addr32[0],
+					       htons(syn->sport), syn->daddr.s6_addr32[0],
+					       syn->dport, inet_ehashfn);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		member = inet6_lookup_reuseport(net, sk, NULL, 0, &syn->saddr, htons(syn->sport),
+						&syn->daddr, syn->dport, inet6_ehashfn);
+#endif
+#endif /* TCPSTATE_HAVE_ASSIGNED_REUSEPORT */
+	return IS_ERR_OR_NULL(member) ? sk : member;
+}
+
+/*
  * Every segment the namespace takes in passes the hooks below. They return
  * before building anything unless a cap exists and the segment is a SYN:
  * the SYN's locals live in the judging functions, out of line, so that
@@ -408,7 +482,7 @@ static bool tcpstate_is_syn(const struct tcphdr *th)
  * CONFIG_INIT_STACK_ALL_ZERO).
  */
 static noinline unsigned int tcpstate_syncap_judge_ipv4(struct net *net, const struct tcphdr *th,
-							const struct sk_buff *skb)
+							struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	struct tcpstate_syn syn = { .family = AF_INET };
@@ -419,6 +493,7 @@ static noinline unsigned int tcpstate_syncap_judge_ipv4(struct net *net, const s
 	syn.dport = ntohs(th->dest);
 	syn.dif = inet_iif(skb);
 	syn.sdif = inet_sdif(skb);
+	syn.assigned = tcpstate_syn_assigned_listener(net, skb, &syn);
 	return tcpstate_syncap_judge(net, &syn);
 }
 
@@ -443,7 +518,7 @@ static unsigned int tcpstate_syncap_ipv4(void *priv, struct sk_buff *skb,
 
 #if IS_ENABLED(CONFIG_IPV6)
 static noinline unsigned int tcpstate_syncap_judge_ipv6(struct net *net, const struct tcphdr *th,
-							const struct sk_buff *skb)
+							struct sk_buff *skb)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	struct tcpstate_syn syn = { .family = AF_INET6 };
@@ -454,6 +529,7 @@ static noinline unsigned int tcpstate_syncap_judge_ipv6(struct net *net, const s
 	syn.dport = ntohs(th->dest);
 	syn.dif = inet6_iif(skb);
 	syn.sdif = inet6_sdif(skb);
+	syn.assigned = tcpstate_syn_assigned_listener(net, skb, &syn);
 	return tcpstate_syncap_judge(net, &syn);
 }
 
@@ -843,10 +919,14 @@ void tcpstate_syncap_unpublish(struct tcpstate_limit *l)
 /*
  * From the kobject release: after a grace period, in process context. No
  * hook can claim a place in l any more, but a CPU may hold one: take it
- * back. A CPU may also be dropping one right now, between its xchg() and
- * the decrements of l's slots, and then the cmpxchg() here finds nothing:
- * so wait in any case, for every CPU to leave the section (with
- * preemption off) where it drops claims.
+ * back, and give its listener place back to the table all caps share (its
+ * prefix place goes with l). The slot is read before the cmpxchg(): a CPU
+ * rewrites its claim only after taking the cap out of it, so a cmpxchg()
+ * that finds l there finds the slot read with it. A CPU may also be
+ * dropping one right now, between its xchg() and the decrements of its
+ * slots, and then the cmpxchg() here finds nothing: so wait in any case,
+ * for every CPU to leave the section (with preemption off) where it
+ * drops claims.
  */
 void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 {
@@ -855,8 +935,13 @@ void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 	for_each_possible_cpu(cpu) {
 		struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
 
-		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
-			cmpxchg(&claims[i].cap, l, NULL);
+		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++) {
+			atomic_t *listener_slot = READ_ONCE(claims[i].listener_slot);
+
+			/* Fully ordered: the read above comes first. */
+			if (cmpxchg(&claims[i].cap, l, NULL) == l && listener_slot)
+				atomic_dec(listener_slot);
+		}
 	}
 	synchronize_rcu();
 	tcpstate_prefixes_free(rcu_dereference_protected(l->syn.prefixes, 1));

@@ -62,9 +62,21 @@ PORT_LISTENER4=8100	# listener cap, hping3 --rand-source
 PORT_LISTENER6=8101	# listener cap, synflood from random /64s
 PORT_LISTENER_SMP=8102	# listener cap, a synflood on each of two CPUs
 PORT_COOKIES=8103	# listener cap of 1, every SYN answered with a syncookie
+PORT_TWO_CAPS=8104	# caps port:P and netns:N,port:P, both listener caps
 PORT_PREFIX4=8200	# prefix cap, synflood from one /24
 PORT_PREFIX6=8201	# prefix cap, synflood from one /64
 PORT_UNCAPPED=8300	# a listener no cap names
+PORT_TPROXY4=8400	# listener cap; nft tproxy hands its SYNs to ...
+PORT_TPROXY4_TO=8401	# ... a transparent listener here
+PORT_TPROXY6=8402
+PORT_TPROXY6_TO=8403
+PORT_TPROXY_A=8404	# two listener caps; nft tproxy hands both ports' SYNs ...
+PORT_TPROXY_B=8406
+PORT_TPROXY_AB_TO=8405	# ... to one transparent listener here
+# The listener whose queue takes PORT's SYNs, where it is not PORT's own
+# (PORT+PORT: the ports' SYNs together).
+declare -A QUEUE_PORT=([$PORT_TPROXY4]=$PORT_TPROXY4_TO [$PORT_TPROXY6]=$PORT_TPROXY6_TO
+		       [$PORT_TPROXY_A+$PORT_TPROXY_B]=$PORT_TPROXY_AB_TO)
 PREFIX4=10.66.1.0/24
 PREFIX6=fd66:0:0:1::/64
 PREFIX6_LISTENER=fd66::/48	# random /64s: no prefix gathers many
@@ -125,54 +137,93 @@ setup_nft()
 	local port cmds="add table inet syncap;
 		add chain inet syncap input { type filter hook input priority filter; };"
 
-	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES \
-		    $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED; do
+	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES $PORT_TWO_CAPS \
+		    $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
+		    $PORT_TPROXY_A $PORT_TPROXY_B; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
 	ip netns exec "$srv" nft "$cmds"
 }
 
+# nft_syns PORT[+PORT...]: SYNs $srv received for the ports, together.
 nft_syns()
 {
-	ip netns exec "$srv" nft list counter inet syncap "syns_$1" |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+	local port sum=0 n
+
+	for port in ${1//+/ }; do
+		n=$(ip netns exec "$srv" nft list counter inet syncap "syns_$port" |
+			awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
+		sum=$((sum + n))
+	done
+	echo $sum
 }
 
-# Listeners on the wildcard addresses, IPv6 ones v6-only, never accepting.
+# TPROXY (nft tproxy, at prerouting) hands a SYN to a transparent
+# listener before TCP looks one up: skb->sk carries it through LOCAL_IN,
+# and TCP queues the request sock there, under the SYN's own destination
+# port (what ss shows). The SYNs' destination is $srv's own address, so
+# no policy route is needed to deliver them. The stock kernels build
+# nft_tproxy as a module; the debug kernel has no TPROXY.
+setup_tproxy()
+{
+	ip netns exec "$srv" nft "add table ip divert;
+		add chain ip divert prerouting { type filter hook prerouting priority mangle; };
+		add rule ip divert prerouting tcp dport $PORT_TPROXY4 tproxy to :$PORT_TPROXY4_TO accept;
+		add rule ip divert prerouting tcp dport { $PORT_TPROXY_A, $PORT_TPROXY_B } \
+			tproxy to :$PORT_TPROXY_AB_TO accept;
+		add table ip6 divert;
+		add chain ip6 divert prerouting { type filter hook prerouting priority mangle; };
+		add rule ip6 divert prerouting tcp dport $PORT_TPROXY6 tproxy to :$PORT_TPROXY6_TO accept"
+}
+
+# Listeners on the wildcard addresses, IPv6 ones v6-only, never accepting;
+# t4 and t6 are transparent (IP_TRANSPARENT, IPV6_TRANSPARENT: TPROXY
+# hands SYNs only to those).
 start_listeners()
 {
 	ip netns exec "$srv" python3 -c '
 import signal, socket, sys
+IP_TRANSPARENT, IPV6_TRANSPARENT = 19, 75
 socks = []
 for spec in sys.argv[3:]:
     fam, port = spec.split(":")
-    if fam == "6":
+    if fam in ("6", "t6"):
         s = socket.socket(socket.AF_INET6)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if fam == "t6":
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
         s.bind(("::", int(port)))
     else:
         s = socket.socket()
+        if fam == "t4":
+            s.setsockopt(socket.IPPROTO_IP, IP_TRANSPARENT, 1)
         s.bind(("0.0.0.0", int(port)))
     s.listen(int(sys.argv[2]))
     socks.append(s)
 open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
-		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED &
+		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_TWO_CAPS 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
+		4:$PORT_TPROXY4 t4:$PORT_TPROXY4_TO 6:$PORT_TPROXY6 t6:$PORT_TPROXY6_TO \
+		t4:$PORT_TPROXY_AB_TO &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
 }
 
 # --- what the kernel and the module say ---------------------------------------
 
-# half_open PORT [DST_PREFIX]: request socks on PORT in $srv (from
-# DST_PREFIX only, if given), as ss lists them.
+# half_open PORT[+PORT...] [DST_PREFIX]: request socks on the ports in
+# $srv (from DST_PREFIX only, if given), as ss lists them.
 half_open()
 {
-	local filter="sport = :$1"
+	local filter= port
 
+	for port in ${1//+/ }; do
+		filter="${filter:+$filter or }sport = :$port"
+	done
+	filter="( $filter )"
 	[ -n "${2:-}" ] && filter="$filter and dst $2"
-	ip netns exec "$srv" ss -tanH state syn-recv "( $filter )" | wc -l
+	ip netns exec "$srv" ss -tanH state syn-recv "$filter" | wc -l
 }
 
 # listener_syns PORT: debugfs listeners SYNS of $srv's listener on PORT.
@@ -309,7 +360,7 @@ expect_drops_balance()
 	local name=$1 port=$2 received admitted want kv bad=
 	shift 2
 	received=$(nft_syns "$port")
-	admitted=$(listener_syns "$port")
+	admitted=$(listener_syns "${QUEUE_PORT[$port]:-$port}")
 	want=$((received - admitted))
 	for kv in "$@"; do
 		[ "${kv#*=}" = "$want" ] || bad="$bad $kv"
@@ -393,7 +444,7 @@ prefix_cap()
 
 require_tools nft hping3 ss nstat python3
 
-ktap_plan 36
+ktap_plan 57
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -419,6 +470,115 @@ expect_eq listener_cap_ipv4_refills_after_half_open_aborted \
 listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
 	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
 listener_cap listener_cap_two_cpus $PORT_LISTENER_SMP flood_each_cpu $PORT_LISTENER_SMP
+
+# TPROXY: the cap on a port bounds the queue TCP puts the port's SYNs on,
+# the transparent listener's, not that of the port's own listener (which
+# must take no SYN at all). The SYNs still count as the port's: their
+# request socks carry its number, so ss and the cap's row show them there.
+# tproxy_cap NAME PORT FLOOD...
+tproxy_cap()
+{
+	local name=$1 port=$2
+
+	listener_cap "$@"
+	expect_eq ${name}_port_own_listener_takes_no_syn 0 "$(listener_syns "$port")"
+}
+# Two ports, a listener cap of LISTENER_MAX on each, and TPROXY handing
+# the SYNs of both to one listener: its queue holds both ports' request
+# socks, and each cap bounds that whole queue. The ports are flooded at
+# once, one from each CPU, so that SYNs for the two caps are judged
+# together; each must count the other's SYNs in flight (one table of
+# listener claims for all caps).
+flood_two_ports()
+{
+	local cpu=0 port
+
+	for port in $PORT_TPROXY_A $PORT_TPROXY_B; do
+		ip netns exec "$att" taskset -c $cpu "$HELPERS/synflood" -A 10.7$cpu.0.0/16 \
+			-c $((FLOOD_SYNS / 2)) $SRV4 $port &
+		cpu=$((cpu + 1))
+	done
+	wait
+}
+
+tproxy_two_ports_one_listener()
+{
+	local name=tproxy_two_ports_one_listener ports=$PORT_TPROXY_A+$PORT_TPROXY_B
+	local before seen err port counts=0 drops=0
+
+	before=$(stat_value syn_dropped_listener)
+	seen=$(stat_value syn_seen)
+	for port in $PORT_TPROXY_A $PORT_TPROXY_B; do
+		err=$(cap_add "$port" listener_max=$LISTENER_MAX) || echo "# $name: $err"
+	done
+	start_flood "$ports" "" flood_two_ports
+	end_flood "$ports"
+	busywait $WAIT_MS half_open_is "$ports" $LISTENER_MAX
+	expect_never_above ${name}_half_open_never_exceeds_cap $LISTENER_MAX
+	expect_eq ${name}_half_open_reaches_cap $LISTENER_MAX "$(half_open "$ports")"
+	for port in $PORT_TPROXY_A $PORT_TPROXY_B; do
+		counts=$((counts + $(limits_row syn_cap port:$port | cut -d' ' -f1)))
+		drops=$((drops + $(limits_drops syn_cap port:$port)))
+	done
+	expect_eq ${name}_limits_counts_add_up_to_cap $LISTENER_MAX "$counts"
+	expect_drops_balance ${name}_drops_equal_received_minus_admitted "$ports" \
+		limits_drops="$drops" \
+		stats_syn_dropped_listener="$(($(stat_value syn_dropped_listener) - before))"
+	expect_eq ${name}_stats_syn_seen_counts_every_syn_received "$(nft_syns "$ports")" \
+		"$(($(stat_value syn_seen) - seen))"
+}
+
+tproxy_skip=
+if debug_kernel; then
+	tproxy_skip="$ksft_skip"
+	tproxy_why="the debug kernel is built without TPROXY"
+elif ! setup_tproxy; then
+	tproxy_skip=1
+	tproxy_why="nft tproxy rules refused"
+fi
+if [ -z "$tproxy_skip" ]; then
+	tproxy_cap tproxy_listener_cap_ipv4 $PORT_TPROXY4 flood_hping3 $PORT_TPROXY4
+	tproxy_cap tproxy_listener_cap_ipv6 $PORT_TPROXY6 \
+		flood_synflood $SRV6 $PORT_TPROXY6 $PREFIX6_LISTENER
+	tproxy_two_ports_one_listener
+else
+	for i in $(seq 17); do
+		ktap_result tproxy_listener_cap_$i "$tproxy_skip" "$tproxy_why"
+	done
+fi
+
+# A SYN that meets two caps (port:P and netns:N,port:P), both listener
+# caps of LISTENER_MAX, claims its listener once: the queue reaches
+# LISTENER_MAX exactly. Claimed twice, the second cap would count the SYN
+# twice and stop the queue one short, whichever cap comes first.
+two_caps_row()
+{
+	local key counts= drops=0
+
+	for key in port:$PORT_TWO_CAPS "netns:$SRV_INO,port:$PORT_TWO_CAPS"; do
+		counts="$counts $(limits_row syn_cap "$key" | cut -d' ' -f1)"
+		drops=$((drops + $(limits_drops syn_cap "$key")))
+	done
+	echo "counts$counts drops=$drops"
+}
+before=$(stat_value syn_dropped_listener)
+for key in "netns:$SRV_INO,port:$PORT_TWO_CAPS" port:$PORT_TWO_CAPS; do
+	err=$(sysfs_write "$SYSFS/limits/syn_caps/add" "$key")
+	[ "$err" = OK ] || echo "# two caps: add $key: $err"
+	err=$(sysfs_write "$SYSFS/limits/syn_caps/$key/listener_max" $LISTENER_MAX)
+	[ "$err" = OK ] || echo "# two caps: $key listener_max: $err"
+done
+start_flood $PORT_TWO_CAPS "" flood_hping3 $PORT_TWO_CAPS
+end_flood $PORT_TWO_CAPS
+busywait $WAIT_MS half_open_is $PORT_TWO_CAPS $LISTENER_MAX
+expect_never_above two_caps_half_open_never_exceeds_cap $LISTENER_MAX
+expect_eq two_caps_half_open_reaches_cap $LISTENER_MAX "$(half_open $PORT_TWO_CAPS)"
+dropped=$(($(stat_value syn_dropped_listener) - before))
+expect_eq two_caps_counts_and_drops \
+	"counts $LISTENER_MAX $LISTENER_MAX drops=$(($(nft_syns $PORT_TWO_CAPS) - $(listener_syns $PORT_TWO_CAPS)))" \
+	"$(two_caps_row)"
+expect_eq two_caps_a_syn_dropped_once_in_stats "$(($(nft_syns $PORT_TWO_CAPS) - $(listener_syns $PORT_TWO_CAPS)))" \
+	"$dropped"
 
 # Claims of SYNs TCP does not queue. With tcp_syncookies=2 every SYN is
 # answered with a cookie and no request sock, so no claim ends at a

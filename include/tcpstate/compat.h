@@ -57,6 +57,18 @@
 #endif /* ftrace_regs_get_argument */
 
 /*
+ * "bpf, net: Support SO_REUSEPORT sockets with bpf_sk_assign" (v6.6): TCP
+ * takes a reuseport listener that bpf_sk_assign() put in skb->sk as its
+ * whole group, and picks the member by hash (inet_steal_sock()). Before,
+ * it queued on the assigned socket itself.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define TCPSTATE_HAVE_ASSIGNED_REUSEPORT 0
+#else /* LINUX_VERSION_CODE >= 6.6 */
+#define TCPSTATE_HAVE_ASSIGNED_REUSEPORT 1
+#endif /* LINUX_VERSION_CODE < 6.6 */
+
+/*
  * "kunit: test: Add vm_mmap() allocation resource manager" gave KUnit
  * kunit_vm_mmap(), user memory a test can read() into. It is in 6.12 and
  * not in 6.1; the cut is placed at 6.12, the first supported kernel known

@@ -99,7 +99,7 @@ struct tcpstate_tw_fifo {
 
 struct tcpstate_tw_seed;
 
-/* Slots a syn_cap hashes its claims into, by listener and by prefix. */
+/* Slots a syn_cap hashes its prefix claims into. */
 #define TCPSTATE_SYN_CLAIM_SLOTS 16
 
 struct tcpstate_limit {
@@ -133,10 +133,10 @@ struct tcpstate_limit {
 			struct tcpstate_syn_prefixes __rcu *recounting;
 			/*
 			 * SYNs let through whose request sock is not yet
-			 * counted, hashed by listener and by prefix: the
-			 * hook counts them as if they were (syncap.c).
+			 * counted, hashed by prefix: the hook counts them
+			 * as if they were (syncap.c, which keeps the
+			 * listener claims of all caps in one table).
 			 */
-			atomic_t listener_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 			atomic_t prefix_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 		} syn;
 		struct {
