@@ -34,9 +34,11 @@
  * the prefix count took it in) or, for a SYN TCP did not queue (a
  * syncookie, its own backlog full), at the next SYN this CPU judges or
  * when the CPU goes offline. Until then such a stale claim, at most one
- * per CPU, makes its cap one stricter; two listeners or prefixes sharing
- * a slot make it stricter for the moment the other's SYN is in flight.
- * Both err on the side of the cap.
+ * per CPU, makes one stricter the caps of every listener hashed to its
+ * slot (on any port or in any netns: 1,024 slots make that rare) or, for
+ * a prefix claim, its own cap; two listeners or prefixes sharing a slot
+ * make each other stricter for the moment one's SYN is in flight. All of
+ * it errs on the side of the caps.
  *
  * Prefix counts: a cap with a prefix cap keeps a fixed table of
  * TCPSTATE_SYN_PREFIX_BUCKETS buckets of four slots, allocated when
@@ -115,8 +117,10 @@ static DEFINE_PER_CPU(struct tcpstate_syn_claims, tcpstate_syn_claims);
  * listener may take the SYNs of several capped ports, and each cap must
  * count the others' SYNs in flight to it. A SYN that meets two caps
  * claims its listener once. Never freed: a claim may outlive its cap.
+ * 4 KiB, so that a stale claim seldom shares a slot with another
+ * listener (a SYN touches one slot's cache line).
  */
-#define TCPSTATE_SYN_LISTENER_CLAIM_BITS	6
+#define TCPSTATE_SYN_LISTENER_CLAIM_BITS	10
 static atomic_t tcpstate_syn_listener_claims[1 << TCPSTATE_SYN_LISTENER_CLAIM_BITS];
 
 /* Caps by port, for the hook: RCU readers, writers hold tcpstate_limits_mutex. */
@@ -270,7 +274,8 @@ void tcpstate_syncap_release_claims(void)
 	int i;
 
 	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
-		if (READ_ONCE(claims[i].cap))
+		/* Acquire: destroy() may have taken it; our rewrites come after. */
+		if (smp_load_acquire(&claims[i].cap))
 			tcpstate_syn_unclaim(&claims[i]);
 }
 
@@ -315,13 +320,15 @@ static void tcpstate_syncap_prefix_drop(struct tcpstate_limit *l,
 
 /*
  * Whether cap l lets syn through; if so, the places it took are in claim,
- * else the drop is counted. *listener is looked up on first need, and
- * *listener_claimed is the listener claim syn holds for an earlier cap,
- * which this one then counts without claiming again. RCU.
+ * else the drop is counted. *listener is looked up on first need.
+ * *listener_load is -1 until a cap claims the listener, then that cap's
+ * queue length plus claims, syn's own once: a later cap compares the same
+ * figure rather than claim again (which would count syn twice) or read
+ * the two again (unordered, they could miss a SYN between them). RCU.
  */
 static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 				   const struct tcpstate_syn *syn, struct sock **listener,
-				   atomic_t **listener_claimed, struct tcpstate_syn_claim *claim)
+				   int *listener_load, struct tcpstate_syn_claim *claim)
 {
 	u32 listener_max = READ_ONCE(l->syn.listener_max);
 	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
@@ -331,15 +338,14 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	int claimed, queued, count = 0;
 	atomic_t *slot;
 
-	claim->listener_slot = NULL;
-	claim->prefix_slot = NULL;
+	/* destroy() may read them (its cmpxchg() then fails). */
+	WRITE_ONCE(claim->listener_slot, NULL);
+	WRITE_ONCE(claim->prefix_slot, NULL);
 	if (listener_max && !*listener)
 		*listener = tcpstate_syncap_listener(net, syn);
 	/* No listener: TCP answers with a RST, there is no queue to cap. */
-	if (listener_max && *listener && *listener_claimed) {
-		claimed = atomic_read(*listener_claimed);
-		queued = atomic_read(&inet_csk(*listener)->icsk_accept_queue.qlen);
-		if ((u32)queued + claimed > listener_max) {
+	if (listener_max && *listener && *listener_load >= 0) {
+		if ((u32)*listener_load > listener_max) {
 			tcpstate_syncap_listener_drop(l);
 			return false;
 		}
@@ -352,7 +358,8 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 			tcpstate_syncap_listener_drop(l);
 			return false;
 		}
-		claim->listener_slot = slot;
+		WRITE_ONCE(claim->listener_slot, slot);
+		*listener_load = queued + claimed;
 	}
 	/* TCP refuses an IPv6 SYN from a v4-mapped source itself. */
 	if (prefix_max && !(syn->family == AF_INET6 && ipv6_addr_v4mapped(&syn->saddr))) {
@@ -381,7 +388,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 			tcpstate_syncap_prefix_drop(l, held);
 			return false;
 		}
-		claim->prefix_slot = slot;
+		WRITE_ONCE(claim->prefix_slot, slot);
 	}
 	return true;
 }
@@ -389,7 +396,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
 {
 	struct tcpstate_syn_claim *claims;
-	atomic_t *listener_claimed = NULL;
+	int listener_load = -1;
 	struct tcpstate_limit *l;
 	struct sock *listener = NULL;
 	unsigned int verdict = NF_ACCEPT;
@@ -410,13 +417,11 @@ static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate
 		seen = true;
 		if (WARN_ON_ONCE(nr == TCPSTATE_SYN_CAPS_PER_SYN))
 			break;
-		if (!tcpstate_syncap_admits(l, net, syn, &listener, &listener_claimed,
+		if (!tcpstate_syncap_admits(l, net, syn, &listener, &listener_load,
 					    &claims[nr])) {
 			verdict = NF_DROP;
 			break;
 		}
-		if (claims[nr].listener_slot)
-			listener_claimed = claims[nr].listener_slot;
 		/* Its slots are set before a remote removal can see the cap. */
 		smp_store_release(&claims[nr++].cap, l);
 	}
