@@ -73,10 +73,13 @@ PORT_TPROXY6_TO=8403
 PORT_TPROXY_A=8404	# two listener caps; nft tproxy hands both ports' SYNs ...
 PORT_TPROXY_B=8406
 PORT_TPROXY_AB_TO=8405	# ... to one transparent listener here
+PORT_TPROXY_PREFIX=8407	# prefix cap; nft tproxy hands its SYNs to ...
+PORT_TPROXY_PREFIX_TO=8408	# ... a transparent listener here
 # The listener whose queue takes PORT's SYNs, where it is not PORT's own
 # (PORT+PORT: the ports' SYNs together).
 declare -A QUEUE_PORT=([$PORT_TPROXY4]=$PORT_TPROXY4_TO [$PORT_TPROXY6]=$PORT_TPROXY6_TO
-		       [$PORT_TPROXY_A+$PORT_TPROXY_B]=$PORT_TPROXY_AB_TO)
+		       [$PORT_TPROXY_A+$PORT_TPROXY_B]=$PORT_TPROXY_AB_TO
+		       [$PORT_TPROXY_PREFIX]=$PORT_TPROXY_PREFIX_TO)
 PREFIX4=10.66.1.0/24
 PREFIX6=fd66:0:0:1::/64
 PREFIX6_LISTENER=fd66::/48	# random /64s: no prefix gathers many
@@ -139,7 +142,7 @@ setup_nft()
 
 	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES $PORT_TWO_CAPS \
 		    $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
-		    $PORT_TPROXY_A $PORT_TPROXY_B; do
+		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
@@ -172,6 +175,8 @@ setup_tproxy()
 		add rule ip divert prerouting tcp dport $PORT_TPROXY4 tproxy to :$PORT_TPROXY4_TO accept;
 		add rule ip divert prerouting tcp dport { $PORT_TPROXY_A, $PORT_TPROXY_B } \
 			tproxy to :$PORT_TPROXY_AB_TO accept;
+		add rule ip divert prerouting tcp dport $PORT_TPROXY_PREFIX \
+			tproxy to :$PORT_TPROXY_PREFIX_TO accept;
 		add table ip6 divert;
 		add chain ip6 divert prerouting { type filter hook prerouting priority mangle; };
 		add rule ip6 divert prerouting tcp dport $PORT_TPROXY6 tproxy to :$PORT_TPROXY6_TO accept"
@@ -205,7 +210,7 @@ open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
 		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_TWO_CAPS 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
 		4:$PORT_TPROXY4 t4:$PORT_TPROXY4_TO 6:$PORT_TPROXY6 t6:$PORT_TPROXY6_TO \
-		t4:$PORT_TPROXY_AB_TO &
+		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
 }
@@ -444,7 +449,7 @@ prefix_cap()
 
 require_tools nft hping3 ss nstat python3
 
-ktap_plan 57
+ktap_plan 63
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -541,8 +546,13 @@ if [ -z "$tproxy_skip" ]; then
 	tproxy_cap tproxy_listener_cap_ipv6 $PORT_TPROXY6 \
 		flood_synflood $SRV6 $PORT_TPROXY6 $PREFIX6_LISTENER
 	tproxy_two_ports_one_listener
+	# The prefix cap counts request socks by the SYN's port, which they
+	# carry whatever listener TPROXY chose; a client from another prefix
+	# still reaches the transparent listener.
+	prefix_cap tproxy_prefix_cap_ipv4 $PORT_TPROXY_PREFIX $SRV4 $PREFIX4 prefix_len4 24 \
+		flood_synflood $SRV4 $PORT_TPROXY_PREFIX $PREFIX4 0
 else
-	for i in $(seq 17); do
+	for i in $(seq 23); do
 		ktap_result tproxy_listener_cap_$i "$tproxy_skip" "$tproxy_why"
 	done
 fi
