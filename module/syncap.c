@@ -140,7 +140,14 @@ struct tcpstate_syn {
 	u16 sport, dport;		/* host order */
 	int dif, sdif;
 	u8 family;
-	struct sock *assigned;		/* its listener, chosen before LOCAL_IN */
+	/*
+	 * Its listener, chosen before LOCAL_IN (skb->sk), or NULL. No
+	 * reference of the hook's own: the skb holds one (TPROXY, and
+	 * bpf_sk_assign() for a refcounted sock), or the listener is freed
+	 * only after an RCU grace period (SOCK_RCU_FREE), and nf_hook()
+	 * runs the hook under rcu_read_lock() with the skb alive.
+	 */
+	struct sock *assigned;
 };
 
 static struct hlist_head *tcpstate_syncap_bucket(u16 port)
