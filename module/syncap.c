@@ -22,23 +22,28 @@
  * around every hook; it allocates nothing and costs one hash lookup per
  * cap on the port.
  *
- * Claims: the counts the hook compares include a SYN only once its
- * request sock is queued, later in the same softirq on the same CPU. A
- * SYN let through claims its place until then (atomic counters hashed by
- * listener, one table for all caps, and by prefix, one per cap) and the
- * hook adds the claims to the counts, so SYNs to one listener on N CPUs
- * at once cannot take it past its cap, even when they are for different
+ * Claims: the queue length the hook compares includes a SYN only once
+ * its request sock is queued, later in the same softirq on the same CPU.
+ * A SYN let through claims its place in the listener until then (atomic
+ * counters hashed by listener, one table for all caps) and the hook adds
+ * the claims to the queue length, so SYNs to one listener on N CPUs at
+ * once cannot take it past its cap, even when they are for different
  * capped ports (TPROXY or a BPF sk_lookup program sending several ports
- * to one listener). The claim ends when the request sock is queued (the
- * return of inet_csk_reqsk_queue_hash_add(), after the queue length and
- * the prefix count took it in) or, for a SYN TCP did not queue (a
- * syncookie, its own backlog full), at the next SYN this CPU judges or
- * when the CPU goes offline. Until then such a stale claim, at most one
- * per CPU, makes one stricter the caps of every listener hashed to its
- * slot (on any port or in any netns: 1,024 slots make that rare) or, for
- * a prefix claim, its own cap; two listeners or prefixes sharing a slot
- * make each other stricter for the moment one's SYN is in flight. All of
- * it errs on the side of the caps.
+ * to one listener). Its place in its prefix it takes in the prefix's own
+ * count, which its request sock then takes over (tcpstate_prefix_adopt()),
+ * so that the engine finds the slot without a lookup or a lock; while
+ * the hook judges, a counter per cap hashed by prefix (16 of them) shows
+ * it to SYNs of the same prefix on other CPUs, which may not see its slot
+ * yet. The claims end when the request sock is queued (the return of
+ * inet_csk_reqsk_queue_hash_add(), after the queue length and the prefix
+ * count took it in) or, for a SYN TCP did not queue (a syncookie, its own
+ * backlog full), at the next SYN this CPU judges or when the CPU goes
+ * offline. Until then such a stale claim, at most one per CPU, makes one
+ * stricter the caps of every listener hashed to its slot (on any port or
+ * in any netns: 1,024 slots make that rare) and its prefix's cap; two
+ * listeners sharing a slot, or two prefixes sharing a counter, make each
+ * other stricter for the moment one's SYN is in flight. All of it errs on
+ * the side of the caps.
  *
  * Prefix counts: a cap with a prefix cap keeps a fixed table of
  * TCPSTATE_SYN_PREFIX_BUCKETS buckets of four slots, allocated when
@@ -46,13 +51,15 @@
  * costs no allocation and no RCU free, and a flood from random sources
  * costs the same bounded memory as any other. A prefix hashes (jhash with
  * a random seed: the sender picks its source) to two buckets and lives in
- * one slot of either, taken from the emptier bucket when its first
- * request sock is queued and free again when its last one goes; a prefix
- * that finds both buckets full is not counted (stats
- * syn_prefix_untracked). The engine changes slots under the cap's lock;
- * the hook reads them without it, and adds up every slot whose address
- * matches: a slot that counts sockets is never re-keyed, so the prefix's
- * own slot is always found, and a slot read while it is re-keyed can only
+ * one slot of either, taken from the emptier bucket by its first SYN let
+ * through and free again when its last place goes; a prefix that finds
+ * both buckets full is not counted (stats syn_prefix_untracked). Slots
+ * change without a lock: a free one is keyed by whoever wins a cmpxchg()
+ * of its count from 0, and a place in a counting one is taken with a
+ * cmpxchg() that finds it above 0 (tcpstate_prefix_key(),
+ * tcpstate_prefix_get()). The hook adds up every slot whose address
+ * matches: a slot that counts is never re-keyed, so the prefix's own
+ * slots are always found, and a slot read while it is re-keyed can only
  * add to the sum, never take from it.
  */
 #include <linux/cpuhotplug.h>
@@ -93,21 +100,36 @@
 #define TCPSTATE_SYN_CAPS_PER_SYN	2
 
 /*
- * What the SYN this CPU let through last still claims, cap by cap. Only
- * its own CPU writes an entry: the hook and the request sock's kretprobe,
- * both with BHs off on that CPU, so never at once; they run under RCU (or
- * with preemption off), which a cap's removal waits out after taking
- * its claims back with cmpxchg() (tcpstate_syncap_destroy()). Once the
- * CPU is dead, the control CPU takes its claims back too.
+ * What the SYN this CPU let through last still claims, cap by cap. Its
+ * own CPU makes and ends the claims: the hook and the request sock's
+ * kprobes, both with BHs off on that CPU, so never at once; they run
+ * under RCU (or with preemption off). Other CPUs only take claims back,
+ * with cmpxchg(): a cap's removal (tcpstate_syncap_destroy()) and a
+ * recount that replaces the prefix counts (tcpstate_syncap_unclaim_table()),
+ * which then wait out those sections before they free what the claims
+ * name. Once the CPU is dead, the control CPU takes its claims back too.
+ *
+ * The listener claim is a place in tcpstate_syn_listener_claims. The
+ * prefix claim is a place in the prefix's own slot, which the request
+ * sock's entry takes over (tcpstate_prefix_adopt()) when TCP queues it:
+ * the engine then has no slot to look for. A SYN that found no slot for
+ * its prefix holds its cap's prefix counter (prefix_claims) instead.
  */
 struct tcpstate_syn_claim {
 	struct tcpstate_limit *cap;	/* NULL: none; taken with xchg() */
 	atomic_t *listener_slot;	/* tcpstate_syn_listener_claims, or NULL */
-	atomic_t *prefix_slot;		/* cap's prefix_claims, or NULL */
+	atomic_t *prefix_counter;	/* cap's prefix_claims, or NULL */
+	/* The table prefix_slot is in; NULL: none; taken with xchg() */
+	struct tcpstate_syn_prefixes *prefixes;
+	struct tcpstate_syn_prefix *prefix_slot;
 };
 
 struct tcpstate_syn_claims {
 	struct tcpstate_syn_claim of_cap[TCPSTATE_SYN_CAPS_PER_SYN];
+	/* The SYN's source: only its request sock adopts the prefix claims. */
+	struct in6_addr raddr;		/* IPv4 in s6_addr32[0] */
+	u16 rport;			/* host order */
+	u8 family;
 };
 
 static DEFINE_PER_CPU(struct tcpstate_syn_claims, tcpstate_syn_claims);
@@ -187,35 +209,143 @@ static void tcpstate_prefix_buckets(const struct tcpstate_syn_prefixes *prefixes
 }
 
 /*
- * The hook's count of prefix's SYN_RECV sockets, without the lock: the
- * sum of every slot that matches, so that a slot torn by its re-keying
- * adds (the cap errs strict) while the slot that holds the prefix, never
- * re-keyed while it counts, is always in the sum. *held: that slot, for
- * the drop counter, or NULL.
+ * Sums prefix's counts in its two buckets, lock-free: every slot that
+ * matches, so that a slot torn by its re-keying adds (the cap errs
+ * strict) while a slot that counts the prefix, never re-keyed while it
+ * counts, is always in the sum. A prefix may count in two slots: SYNs of
+ * a new prefix on two CPUs at once key one each. *held: a slot that
+ * counts it, or NULL; *free: a free slot of the emptier bucket (two
+ * choices keep the buckets even: with 60,000 prefixes in 131,072 slots a
+ * full pair is rare), or NULL if both are full.
  */
-static int tcpstate_prefix_count(const struct tcpstate_syn_prefixes *prefixes,
-				 const struct in6_addr *prefix, struct tcpstate_syn_prefix **held)
+static int tcpstate_prefix_scan(struct tcpstate_syn_prefix_bucket *bucket[2],
+				const struct in6_addr *prefix, struct tcpstate_syn_prefix **held,
+				struct tcpstate_syn_prefix **free)
 {
-	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_prefix *first_free[2] = { NULL, NULL };
+	int nr_free[2] = { 0, 0 };
 	int b, i, count, sum = 0;
 
 	*held = NULL;
-	tcpstate_prefix_buckets(prefixes, prefix, bucket);
 	for (b = 0; b < 2; b++) {
 		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
 			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
 
-			/* Re-keyed under the lock meanwhile: torn reads only add. */
-			if (!data_race(ipv6_addr_equal(&slot->addr, prefix)))
+			/* Acquire: a count its keying set comes with its address. */
+			count = atomic_read_acquire(&slot->count);
+			if (!count) {
+				if (!nr_free[b]++)
+					first_free[b] = slot;
 				continue;
-			count = atomic_read(&slot->count);
-			if (count > 0) {
-				sum += count;
-				*held = slot;
 			}
+			/* Re-keyed meanwhile: torn reads only add. */
+			if (count < 0 || !data_race(ipv6_addr_equal(&slot->addr, prefix)))
+				continue;
+			sum += count;
+			*held = slot;
 		}
 	}
+	*free = nr_free[1] > nr_free[0] ? first_free[1] : first_free[0];
 	return sum;
+}
+
+static int tcpstate_prefix_count(const struct tcpstate_syn_prefixes *prefixes,
+				 const struct in6_addr *prefix,
+				 struct tcpstate_syn_prefix_bucket *bucket[2],
+				 struct tcpstate_syn_prefix **held,
+				 struct tcpstate_syn_prefix **free)
+{
+	tcpstate_prefix_buckets(prefixes, prefix, bucket);
+	return tcpstate_prefix_scan(bucket, prefix, held, free);
+}
+
+/*
+ * A slot's count: 0 free, whatever addr still says; -1 while it is
+ * re-keyed; above 0, the request socks of its prefix that name it in
+ * their refs plus the SYNs let through that claim a place in it. Anyone
+ * may re-key a free slot, the hook, the engine or a recount: the
+ * cmpxchg() from 0 decides who. Nobody else writes addr, so a slot
+ * holding a place keeps it.
+ */
+#define TCPSTATE_SYN_PREFIX_KEYING	(-1)
+
+/* Never below 0: see tcpstate_prefix_of() for the one put that may miss. */
+static void tcpstate_prefix_put(struct tcpstate_syn_prefixes *prefixes,
+				struct tcpstate_syn_prefix *slot)
+{
+	if (atomic_dec_if_positive(&slot->count) == 0)
+		atomic_dec(&prefixes->nr);
+}
+
+static void tcpstate_prefix_raise_high(struct tcpstate_syn_prefix *slot, int count)
+{
+	int high = atomic_read(&slot->high);
+
+	while (count > high && !atomic_try_cmpxchg(&slot->high, &high, count))
+		;
+}
+
+/* A place in slot, if it still counts prefix. */
+static bool tcpstate_prefix_get(struct tcpstate_syn_prefixes *prefixes,
+				struct tcpstate_syn_prefix *slot, const struct in6_addr *prefix)
+{
+	int count = atomic_read(&slot->count);
+
+	do {
+		if (count <= 0)
+			return false;
+	} while (!atomic_try_cmpxchg(&slot->count, &count, count + 1));
+	/* Held now, so not re-keyed: but it may have been, before. */
+	if (!ipv6_addr_equal(&slot->addr, prefix)) {
+		tcpstate_prefix_put(prefixes, slot);
+		return false;
+	}
+	tcpstate_prefix_raise_high(slot, count + 1);
+	return true;
+}
+
+/* Keys free slot to prefix with one place in it, unless taken meanwhile. */
+static bool tcpstate_prefix_key(struct tcpstate_syn_prefixes *prefixes,
+				struct tcpstate_syn_prefix *slot, const struct in6_addr *prefix)
+{
+	if (atomic_cmpxchg(&slot->count, 0, TCPSTATE_SYN_PREFIX_KEYING) != 0)
+		return false;
+	WRITE_ONCE(slot->addr.s6_addr32[0], prefix->s6_addr32[0]);
+	WRITE_ONCE(slot->addr.s6_addr32[1], prefix->s6_addr32[1]);
+	WRITE_ONCE(slot->addr.s6_addr32[2], prefix->s6_addr32[2]);
+	WRITE_ONCE(slot->addr.s6_addr32[3], prefix->s6_addr32[3]);
+	atomic_set(&slot->high, 1);
+	atomic64_set(&slot->drops, 0);
+	atomic_inc(&prefixes->nr);
+	/* Release: whoever sees the count sees the address. */
+	atomic_set_release(&slot->count, 1);
+	return true;
+}
+
+/*
+ * A place for prefix: in held, the slot the scan found counting it, or
+ * else by keying free, the one it found free; if either changed
+ * meanwhile, scanned again. NULL: both buckets full (or, rarer, changing
+ * under the scan again and again): the prefix goes uncounted.
+ */
+#define TCPSTATE_SYN_PREFIX_TRIES	4
+
+static struct tcpstate_syn_prefix *
+tcpstate_prefix_take(struct tcpstate_syn_prefixes *prefixes, const struct in6_addr *prefix,
+		     struct tcpstate_syn_prefix_bucket *bucket[2],
+		     struct tcpstate_syn_prefix *held, struct tcpstate_syn_prefix *free)
+{
+	int tries;
+
+	for (tries = 0; tries < TCPSTATE_SYN_PREFIX_TRIES; tries++) {
+		if (held ? tcpstate_prefix_get(prefixes, held, prefix) :
+			   free && tcpstate_prefix_key(prefixes, free, prefix))
+			return held ?: free;
+		if (!held && !free)
+			return NULL;
+		tcpstate_prefix_scan(bucket, prefix, &held, &free);
+	}
+	return NULL;
 }
 
 /* --- the hook ------------------------------------------------------------ */
@@ -246,8 +376,8 @@ static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpst
  * keeps it if count, with the places other SYNs in flight claimed there,
  * leaves one under max. The increment is a full barrier and count must be
  * read after it: a claim is dropped only after the count took its SYN in
- * (tcpstate_syn_unclaim()), so a SYN is counted once or twice, never zero
- * times.
+ * (the queue, at tcpstate_syn_unclaim(); the prefix's slot, in the hook),
+ * so a SYN is counted once or twice, never zero times.
  */
 static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, int count, u32 max)
 {
@@ -260,14 +390,24 @@ static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, int count, u32 
 
 static void tcpstate_syn_unclaim(struct tcpstate_syn_claim *claim)
 {
-	/* RCU or preemption off: a removal waits before freeing the cap. */
-	if (!xchg(&claim->cap, NULL))
-		return;		/* none, or the cap's removal took it */
-	smp_mb__before_atomic();	/* the counts took the SYN in first */
-	if (claim->listener_slot)
-		atomic_dec(claim->listener_slot);
-	if (claim->prefix_slot)
-		atomic_dec(claim->prefix_slot);
+	struct tcpstate_syn_prefixes *prefixes;
+
+	/*
+	 * RCU or preemption off: a removal waits before freeing the cap, a
+	 * removal or a recount before freeing the prefix table. Each xchg()
+	 * finds NULL if there is none or the other side took it.
+	 */
+	if (xchg(&claim->cap, NULL)) {
+		smp_mb__before_atomic();	/* the counts took the SYN in first */
+		if (claim->listener_slot)
+			atomic_dec(claim->listener_slot);
+		if (claim->prefix_counter)
+			atomic_dec(claim->prefix_counter);
+	}
+	/* Not adopted: TCP did not queue the SYN, or the engine did not count it. */
+	prefixes = xchg(&claim->prefixes, NULL);
+	if (prefixes)
+		tcpstate_prefix_put(prefixes, claim->prefix_slot);
 }
 
 /*
@@ -282,8 +422,40 @@ void tcpstate_syncap_release_claims(void)
 
 	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
 		/* Acquire: destroy() may have taken it; our rewrites come after. */
-		if (smp_load_acquire(&claims[i].cap))
+		if (smp_load_acquire(&claims[i].cap) || READ_ONCE(claims[i].prefixes))
 			tcpstate_syn_unclaim(&claims[i]);
+}
+
+/*
+ * A request sock entering SYN_RECV in prefixes' scope takes over the
+ * place its SYN claimed there, if this CPU let that SYN through a moment
+ * ago: TCP queues the request sock in the same softirq, right after
+ * LOCAL_IN. The slot, or NULL for none (another SYN, or the claim was
+ * taken back). The engine holds ts's entry lock, with BHs off.
+ */
+static struct tcpstate_syn_prefix *tcpstate_prefix_adopt(struct tcpstate_syn_prefixes *prefixes,
+							 const struct tcpstate_sock *ts)
+{
+	struct tcpstate_syn_claims *claims = this_cpu_ptr(&tcpstate_syn_claims);
+	struct tcpstate_syn_prefix *slot;
+	struct in6_addr raddr;
+	u8 family;
+	int i;
+
+	for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++) {
+		struct tcpstate_syn_claim *claim = &claims->of_cap[i];
+
+		if (READ_ONCE(claim->prefixes) != prefixes)
+			continue;
+		/* An IPv4 peer of an IPv6 listener: as the hook saw it. */
+		tcpstate_sock_remote(ts, &raddr, &family);
+		if (ts->dport != claims->rport || family != claims->family ||
+		    !ipv6_addr_equal(&raddr, &claims->raddr))
+			return NULL;
+		slot = claim->prefix_slot;
+		return cmpxchg(&claim->prefixes, prefixes, NULL) == prefixes ? slot : NULL;
+	}
+	return NULL;
 }
 
 /*
@@ -339,15 +511,17 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 {
 	u32 listener_max = READ_ONCE(l->syn.listener_max);
 	u32 prefix_max = READ_ONCE(l->syn.prefix_max);
+	struct tcpstate_syn_prefix *held = NULL, *free, *taken;
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_claims *mine;
 	struct tcpstate_syn_prefixes *prefixes;
-	struct tcpstate_syn_prefix *held = NULL;
 	struct in6_addr prefix;
 	int claimed, queued, count = 0;
 	atomic_t *slot;
 
-	/* destroy() may read them (its cmpxchg() then fails). */
+	/* destroy() may read it (its cmpxchg() then fails). */
 	WRITE_ONCE(claim->listener_slot, NULL);
-	WRITE_ONCE(claim->prefix_slot, NULL);
+	claim->prefix_counter = NULL;
 	if (listener_max && !*listener)
 		*listener = tcpstate_syncap_listener(net, syn);
 	/* No listener: TCP answers with a RST, there is no queue to cap. */
@@ -387,7 +561,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 		 */
 		claimed = atomic_inc_return(slot);
 		if (prefixes)
-			count = tcpstate_prefix_count(prefixes, &prefix, &held);
+			count = tcpstate_prefix_count(prefixes, &prefix, bucket, &held, &free);
 		if (!tcpstate_syn_claim_fits(slot, claimed, count, prefix_max)) {
 			/* A drop: judge() undoes the earlier caps' claims. */
 			if (claim->listener_slot)
@@ -395,7 +569,28 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 			tcpstate_syncap_prefix_drop(l, held);
 			return false;
 		}
-		WRITE_ONCE(claim->prefix_slot, slot);
+		/*
+		 * Let through: the claim becomes a place in the prefix's
+		 * slot, which the request sock takes over. Taken before the
+		 * counter goes, so a SYN is counted once or twice, never zero
+		 * times. No slot (none yet, or both buckets full): the SYN
+		 * keeps the counter until its claims end.
+		 */
+		taken = prefixes ?
+			tcpstate_prefix_take(prefixes, &prefix, bucket, held, free) : NULL;
+		if (!taken) {
+			claim->prefix_counter = slot;
+			return true;
+		}
+		mine = this_cpu_ptr(&tcpstate_syn_claims);
+		mine->raddr = syn->saddr;
+		mine->rport = syn->sport;
+		mine->family = syn->family;
+		WRITE_ONCE(claim->prefix_slot, taken);
+		/* From here a recount or a removal may take it back. */
+		WRITE_ONCE(claim->prefixes, prefixes);
+		smp_mb__before_atomic();	/* the slot took the SYN in first */
+		atomic_dec(slot);
 	}
 	return true;
 }
@@ -707,38 +902,6 @@ static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
 	kfree(prefixes);
 }
 
-/*
- * Under the cap's lock: the slot that counts prefix, else NULL and in
- * *free a slot to take for it, from the bucket with more free slots (two
- * choices keep the buckets even: with 60,000 prefixes in 131,072 slots a
- * full pair is rare), or NULL if both are full.
- */
-static struct tcpstate_syn_prefix *tcpstate_prefix_find(struct tcpstate_syn_prefixes *prefixes,
-							const struct in6_addr *prefix,
-							struct tcpstate_syn_prefix **free)
-{
-	struct tcpstate_syn_prefix *first_free[2] = { NULL, NULL };
-	struct tcpstate_syn_prefix_bucket *bucket[2];
-	int nr_free[2] = { 0, 0 };
-	int b, i;
-
-	tcpstate_prefix_buckets(prefixes, prefix, bucket);
-	for (b = 0; b < 2; b++) {
-		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
-			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
-
-			if (!atomic_read(&slot->count)) {
-				if (!nr_free[b]++)
-					first_free[b] = slot;
-			} else if (ipv6_addr_equal(&slot->addr, prefix)) {
-				return slot;
-			}
-		}
-	}
-	*free = nr_free[1] > nr_free[0] ? first_free[1] : first_free[0];
-	return NULL;
-}
-
 static struct tcpstate_syn_prefix *
 tcpstate_prefix_slot(struct tcpstate_syn_prefixes *prefixes, u32 index)
 {
@@ -757,15 +920,19 @@ static u32 tcpstate_prefix_index(const struct tcpstate_syn_prefixes *prefixes,
  * which, so that a socket the table could not count takes nothing from
  * another socket of its prefix that found a slot since. The one table
  * ts's ref may not name while it counts ts is the one a recount is
- * replacing (ts's +1 names the newer table): that one finds the slot by
- * ts's prefix.
+ * replacing (ts's +1 names the newer table): that one finds a slot by
+ * ts's prefix. If the slot went free and was re-keyed between that scan
+ * and the caller's decrement, the decrement lands on another prefix: one
+ * socket too few for it, one too many for ts's, until the recount ends
+ * and the table goes.
  */
 static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
 						      struct tcpstate_syn_prefixes *prefixes,
 						      struct tcpstate_sock *ts)
 {
 	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
-	struct tcpstate_syn_prefix *free;
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_prefix *held, *free;
 	struct in6_addr raddr, prefix;
 	u32 index = ref->slot;
 	u8 family;
@@ -779,67 +946,66 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
 		return NULL;
 	tcpstate_sock_remote(ts, &raddr, &family);
 	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
-	return tcpstate_prefix_find(prefixes, &prefix, &free);
+	tcpstate_prefix_count(prefixes, &prefix, bucket, &held, &free);
+	return held;
 }
 
 /*
  * Moves ts's prefix count in prefixes by delta; a +1 makes ts's ref name
- * the slot. Caller holds l->syn.lock and ts's entry lock.
+ * the slot: the one its SYN's claim holds a place in if this CPU let the
+ * SYN through (the request sock takes the place over), else a place
+ * taken now. Caller holds ts's entry lock; slots change without a lock
+ * (see tcpstate_prefix_key()).
  */
 static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
 				  struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
-	struct tcpstate_syn_prefix *slot, *free = NULL;
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_prefix *slot, *held, *free;
 	struct in6_addr raddr, prefix;
 	u8 family;
-	int count;
 
-	lockdep_assert_held(&l->syn.lock);
 	if (delta < 0) {
 		slot = tcpstate_prefix_of(l, prefixes, ts);
-		if (slot && atomic_dec_return(&slot->count) == 0)
-			atomic_dec(&prefixes->nr);
+		if (slot)
+			tcpstate_prefix_put(prefixes, slot);
 		return;
 	}
-	tcpstate_sock_remote(ts, &raddr, &family);
-	tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
-	slot = tcpstate_prefix_find(prefixes, &prefix, &free);
 	ref->gen = prefixes->gen;
 	ref->slot = 0;
+	slot = tcpstate_prefix_adopt(prefixes, ts);
 	if (!slot) {
-		if (!free) {
-			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
-			return;
-		}
-		/* Free: the hook may read it torn, which only adds (see above). */
-		slot = free;
-		WRITE_ONCE(slot->addr.s6_addr32[0], prefix.s6_addr32[0]);
-		WRITE_ONCE(slot->addr.s6_addr32[1], prefix.s6_addr32[1]);
-		WRITE_ONCE(slot->addr.s6_addr32[2], prefix.s6_addr32[2]);
-		WRITE_ONCE(slot->addr.s6_addr32[3], prefix.s6_addr32[3]);
-		slot->high = 0;
-		atomic64_set(&slot->drops, 0);
-		atomic_inc(&prefixes->nr);
+		tcpstate_sock_remote(ts, &raddr, &family);
+		tcpstate_prefix_make(&prefix, &raddr, family, prefixes->len4, prefixes->len6);
+		tcpstate_prefix_count(prefixes, &prefix, bucket, &held, &free);
+		slot = tcpstate_prefix_take(prefixes, &prefix, bucket, held, free);
 	}
-	/* Fully ordered: the hook that sees the count sees the address. */
-	count = atomic_inc_return(&slot->count);
-	if (count > slot->high)
-		WRITE_ONCE(slot->high, count);
+	if (!slot) {
+		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
+		return;
+	}
 	ref->slot = tcpstate_prefix_index(prefixes, slot) + 1;
 }
 
 /*
- * The engine moved ts into or out of SYN_RECV within l's scope, and l
- * has prefix counts or a recount in progress (tcpstate_syncap_account()
- * in limits.h decides that, inline, for every request sock). The engine
- * holds ts's entry lock (the creation walk holds the mutex, l
- * unpublished).
- *
- * While a recount walks the socket table, the prefixes it builds follow
- * the walk's marks (limits.c, "walks"). The entry lock is taken with BHs
- * off, so the cap's lock needs no _bh here; process context (the
- * recount) takes it with _bh.
+ * The engine moved ts into or out of SYN_RECV within l's scope while no
+ * recount runs, and l has prefix counts (tcpstate_syncap_account() in
+ * limits.h decides that, inline, for every request sock): no lock.
+ */
+void tcpstate_syncap_count(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+			   struct tcpstate_sock *ts, int delta)
+{
+	tcpstate_prefixes_add(l, prefixes, ts, delta);
+}
+
+/*
+ * As tcpstate_syncap_count(), while a recount of l's prefixes walks the
+ * socket table: the prefixes it builds follow the walk's marks (limits.c,
+ * "walks"), and the cap's lock keeps the two tables' pointers still
+ * meanwhile. The engine holds ts's entry lock (the creation walk holds
+ * the mutex, l unpublished), taken with BHs off, so the cap's lock needs
+ * no _bh here; process context (the recount) takes it with _bh.
  */
 void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta)
 {
@@ -871,6 +1037,25 @@ static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
 }
 
 /*
+ * Takes back every claim that holds a place in prefixes, a table no hook
+ * reads any more: its counts go with it. A CPU may be giving its claim
+ * back right now, between its xchg() and the put: so wait for every CPU
+ * to leave the section (with preemption off) where it does that.
+ */
+static void tcpstate_syncap_unclaim_table(struct tcpstate_syn_prefixes *prefixes)
+{
+	int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
+
+		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
+			cmpxchg(&claims[i].prefixes, prefixes, NULL);
+	}
+	synchronize_rcu();
+}
+
+/*
  * Counts the prefixes afresh from the socket table: after the prefix
  * length changed, or a prefix cap was set where none was; with prefix_max
  * cleared, drops them instead. The hook goes on judging by the old counts
@@ -889,6 +1074,14 @@ int tcpstate_syncap_recount(struct tcpstate_limit *l)
 		spin_lock_bh(&l->syn.lock);
 		rcu_assign_pointer(l->syn.recounting, fresh);
 		spin_unlock_bh(&l->syn.lock);
+		/*
+		 * The engine counts without the lock while it sees no
+		 * recount: one that inserted a request sock and then saw
+		 * none may do so as the walk starts, and the walk could miss
+		 * the entry. Its section (preemption or BHs off) ends before
+		 * the grace period does; every later one sees the recount.
+		 */
+		synchronize_rcu();
 		tcpstate_limits_walk_table(tcpstate_syncap_recount_one, l);
 	}
 	spin_lock_bh(&l->syn.lock);
@@ -898,7 +1091,10 @@ int tcpstate_syncap_recount(struct tcpstate_limit *l)
 	spin_unlock_bh(&l->syn.lock);
 	if (fresh)
 		tcpstate_limits_walk_end();
+	/* No hook reads old after this: no new claim can name it. */
 	synchronize_rcu();
+	if (old)
+		tcpstate_syncap_unclaim_table(old);
 	tcpstate_prefixes_free(old);
 	return 0;
 }
@@ -931,17 +1127,18 @@ void tcpstate_syncap_unpublish(struct tcpstate_limit *l)
 /*
  * From the kobject release: after a grace period, in process context. No
  * hook can claim a place in l any more, but a CPU may hold one: take it
- * back, and give its listener place back to the table all caps share (its
- * prefix place goes with l). The slot is read before the cmpxchg(): a CPU
- * rewrites its claim only after taking the cap out of it, so a cmpxchg()
- * that finds l there finds the slot read with it. A CPU may also be
- * dropping one right now, between its xchg() and the decrements of its
- * slots, and then the cmpxchg() here finds nothing: so wait in any case,
- * for every CPU to leave the section (with preemption off) where it
- * drops claims.
+ * back, and give its listener place back to the table all caps share (a
+ * prefix counter goes with l, a place in a prefix's slot with l's table).
+ * The slot is read before the cmpxchg(): a CPU rewrites its claim only
+ * after taking the cap out of it, so a cmpxchg() that finds l there finds
+ * the slot read with it. A CPU may also be dropping one right now,
+ * between its xchg() and the decrements of its slots, and then the
+ * cmpxchg() here finds nothing: so wait in any case, for every CPU to
+ * leave the section (with preemption off) where it drops claims.
  */
 void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 {
+	struct tcpstate_syn_prefixes *prefixes = rcu_dereference_protected(l->syn.prefixes, 1);
 	int cpu, i;
 
 	for_each_possible_cpu(cpu) {
@@ -955,9 +1152,66 @@ void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 				atomic_dec(listener_slot);
 		}
 	}
-	synchronize_rcu();
-	tcpstate_prefixes_free(rcu_dereference_protected(l->syn.prefixes, 1));
+	if (prefixes)
+		tcpstate_syncap_unclaim_table(prefixes);	/* waits for the CPUs too */
+	else
+		synchronize_rcu();
+	tcpstate_prefixes_free(prefixes);
 	RCU_INIT_POINTER(l->syn.prefixes, NULL);
+}
+
+/*
+ * The places in slot that SYNs claim and no request sock took over. A
+ * SYN in flight holds one for a moment; one TCP did not queue (a
+ * syncookie, say) until its CPU judges the next SYN. Not sockets: the
+ * debugfs count leaves them out.
+ */
+static int tcpstate_prefix_claimed(const struct tcpstate_syn_prefixes *prefixes,
+				   const struct tcpstate_syn_prefix *slot)
+{
+	int cpu, i, claimed = 0;
+
+	for_each_possible_cpu(cpu) {
+		struct tcpstate_syn_claim *claims = per_cpu_ptr(&tcpstate_syn_claims, cpu)->of_cap;
+
+		for (i = 0; i < TCPSTATE_SYN_CAPS_PER_SYN; i++)
+			if (READ_ONCE(claims[i].prefixes) == prefixes &&
+			    READ_ONCE(claims[i].prefix_slot) == slot)
+				claimed++;
+	}
+	return claimed;
+}
+
+/*
+ * What the debugfs line of prefix shows, from every slot that counts it
+ * (two CPUs keying a new prefix at once give it two): false if a slot
+ * before first counts it too, and so showed it already.
+ */
+static bool tcpstate_prefix_total(struct tcpstate_syn_prefixes *prefixes,
+				  const struct tcpstate_syn_prefix *first, int *count, int *high,
+				  u64 *drops)
+{
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	int b, i, n;
+
+	*count = *high = 0;
+	*drops = 0;
+	tcpstate_prefix_buckets(prefixes, &first->addr, bucket);
+	for (b = 0; b < 2; b++) {
+		for (i = 0; i < TCPSTATE_SYN_PREFIX_BUCKET_SLOTS; i++) {
+			struct tcpstate_syn_prefix *slot = &bucket[b]->slot[i];
+
+			n = atomic_read(&slot->count);
+			if (n <= 0 || !ipv6_addr_equal(&slot->addr, &first->addr))
+				continue;
+			if (slot < first)
+				return false;
+			*count += n - tcpstate_prefix_claimed(prefixes, slot);
+			*high = max(*high, atomic_read(&slot->high));
+			*drops += atomic64_read(&slot->drops);
+		}
+	}
+	return *count > 0;
 }
 
 /* debugfs limits: one syn_prefix line per prefix that has SYN_RECV sockets. */
@@ -965,7 +1219,8 @@ void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l)
 {
 	struct tcpstate_syn_prefixes *prefixes;
 	char key[TCPSTATE_LIMIT_KEY_MAX + 64];
-	int b, i, count;
+	int b, i, count, high;
+	u64 drops;
 
 	lockdep_assert_held(&tcpstate_limits_mutex);
 	/* Replaced only by a recount, which holds the mutex too. */
@@ -978,8 +1233,8 @@ void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l)
 			struct tcpstate_syn_prefix *slot = &prefixes->buckets[b].slot[i];
 
 			/* A slot that counts keeps its address. */
-			count = atomic_read(&slot->count);
-			if (count <= 0)
+			if (atomic_read(&slot->count) <= 0 ||
+			    !tcpstate_prefix_total(prefixes, slot, &count, &high, &drops))
 				continue;
 			if (ipv6_addr_v4mapped(&slot->addr))
 				snprintf(key, sizeof(key), "%s,prefix:%pI4/%u", l->key,
@@ -988,8 +1243,7 @@ void tcpstate_syncap_show(struct seq_file *s, struct tcpstate_limit *l)
 				snprintf(key, sizeof(key), "%s,prefix:%pI6c/%u", l->key,
 					 &slot->addr, prefixes->len6);
 			tcpstate_limit_show_row(s, "syn_prefix", key, TCPSTATE_SYN_RECV, count,
-						READ_ONCE(slot->high), READ_ONCE(l->syn.prefix_max),
-						atomic64_read(&slot->drops), 0, 0);
+						high, READ_ONCE(l->syn.prefix_max), drops, 0, 0);
 		}
 		if (!(b % 1024))
 			cond_resched();

@@ -63,14 +63,15 @@ struct tcpstate_scope {
 };
 
 /*
- * One source prefix of a syn_cap: its SYN_RECV sockets and drops. A slot
- * of a fixed table (syncap.c, "prefix counts"): free while count is 0,
- * whatever addr still says, and re-keyed only then, under the cap's lock.
+ * One source prefix of a syn_cap: its SYN_RECV sockets, the SYNs let
+ * through that claim a place for theirs, and drops. A slot of a fixed
+ * table (syncap.c, "prefix counts"): free while count is 0, whatever
+ * addr still says, and re-keyed only then, by whoever wins a cmpxchg().
  */
 struct tcpstate_syn_prefix {
 	struct in6_addr addr;	/* masked; IPv4 as ::ffff:a.b.c.d */
-	atomic_t count;
-	u32 high;		/* under the cap's lock */
+	atomic_t count;		/* -1 while re-keyed */
+	atomic_t high;
 	atomic64_t drops;
 };
 
@@ -122,7 +123,7 @@ struct tcpstate_limit {
 			u8 prefix_len4, prefix_len6;
 			atomic64_t listener_drops;
 			atomic64_t prefix_drops;
-			spinlock_t lock;	/* prefix counts change under it */
+			spinlock_t lock;	/* the two tables' pointers */
 			/* NULL without a prefix cap (prefix_max 0) */
 			struct tcpstate_syn_prefixes __rcu *prefixes;
 			/*
@@ -132,10 +133,11 @@ struct tcpstate_limit {
 			 */
 			struct tcpstate_syn_prefixes __rcu *recounting;
 			/*
-			 * SYNs let through whose request sock is not yet
-			 * counted, hashed by prefix: the hook counts them
-			 * as if they were (syncap.c, which keeps the
-			 * listener claims of all caps in one table).
+			 * SYNs being judged, hashed by prefix, until each
+			 * holds a place in its prefix's slot: SYNs of one
+			 * new prefix judged at once on two CPUs see each
+			 * other here (syncap.c, which keeps the listener
+			 * claims of all caps in one table).
 			 */
 			atomic_t prefix_claims[TCPSTATE_SYN_CLAIM_SLOTS];
 		} syn;
@@ -262,6 +264,8 @@ int tcpstate_syncap_create(struct tcpstate_limit *l);
 void tcpstate_syncap_publish(struct tcpstate_limit *l);
 void tcpstate_syncap_unpublish(struct tcpstate_limit *l);
 void tcpstate_syncap_destroy(struct tcpstate_limit *l);
+void tcpstate_syncap_count(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+			   struct tcpstate_sock *ts, int delta);
 void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta);
 int tcpstate_syncap_recount(struct tcpstate_limit *l);
 void tcpstate_syncap_release_claims(void);
@@ -278,9 +282,9 @@ static inline struct tcpstate_prefix_ref *tcpstate_syncap_ref(const struct tcpst
  * The engine moved ts into (+1) or out of (-1) SYN_RECV within l's scope,
  * under ts's entry lock: l's prefix counts follow. Without a prefix cap
  * nothing reads them, and with none counted there is nothing to take ts
- * out of: that is decided here, inline and without the cap's lock, which
- * every request sock would otherwise take on a port with a listener cap
- * alone.
+ * out of: that is decided here, inline. Without a recount the counts
+ * move without the cap's lock, which every request sock would otherwise
+ * take.
  *
  * A recount that marked ts published its table before, and ordered that
  * by ts's entry lock, which we hold: seeing none, it has not counted ts.
@@ -295,14 +299,15 @@ static inline void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcps
 	/* Uncounted until a table counts it: no ref left from a stay before. */
 	if (delta > 0)
 		tcpstate_syncap_ref(l, ts)->gen = 0;
-	if (!rcu_access_pointer(l->syn.recounting)) {
-		smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
-		prefixes = rcu_dereference(l->syn.prefixes);
-		if (!prefixes ||
-		    (delta > 0 ? !READ_ONCE(l->syn.prefix_max) : !atomic_read(&prefixes->nr)))
-			return;
+	if (rcu_access_pointer(l->syn.recounting)) {
+		__tcpstate_syncap_account(l, ts, delta);
+		return;
 	}
-	__tcpstate_syncap_account(l, ts, delta);
+	smp_rmb();	/* pairs with smp_wmb() in tcpstate_syncap_recount() */
+	prefixes = rcu_dereference(l->syn.prefixes);
+	if (prefixes &&
+	    (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr)))
+		tcpstate_syncap_count(l, prefixes, ts, delta);
 }
 
 /* twbudget.c */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: tcpstate_syncap_prefixes, the per-prefix SYN_RECV counts of a
- * syn_cap (syncap.c, "prefix counts"): what the engine moves under the
- * cap's lock and what the netfilter hook reads without it.
+ * syn_cap (syncap.c, "prefix counts"): what the engine and the netfilter
+ * hook's claims move, and what the hook reads.
  */
 #include <kunit/test.h>
 #include <linux/inet.h>
@@ -68,6 +68,9 @@ static void syncap_test_exit(struct kunit *test)
 {
 	struct syncap_test *t = test->priv;
 
+	/* A test that failed may have left a claim on this CPU. */
+	if (t && t->prefixes)
+		tcpstate_syncap_unclaim_table(t->prefixes);
 	if (t)
 		tcpstate_prefixes_free(t->prefixes);
 	free_percpu(tcpstate_limits_pcpu);
@@ -101,7 +104,8 @@ static void test_move(struct syncap_test *t, struct tcpstate_sock *ts, int delta
 /* What the hook would count for a SYN from addr. */
 static int test_hook_count(struct kunit *test, struct syncap_test *t, const char *addr)
 {
-	struct tcpstate_syn_prefix *held;
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_prefix *held, *free;
 	struct in6_addr raw = {}, prefix;
 	u8 family = AF_INET;
 
@@ -112,7 +116,7 @@ static int test_hook_count(struct kunit *test, struct syncap_test *t, const char
 		KUNIT_EXPECT_EQ(test, in4_pton(addr, -1, raw.s6_addr, -1, NULL), 1);
 	}
 	tcpstate_prefix_make(&prefix, &raw, family, t->prefixes->len4, t->prefixes->len6);
-	return tcpstate_prefix_count(t->prefixes, &prefix, &held);
+	return tcpstate_prefix_count(t->prefixes, &prefix, bucket, &held, &free);
 }
 
 static void prefix_count_adds_sockets_of_one_ipv4_prefix(struct kunit *test)
@@ -180,7 +184,7 @@ static void prefix_slot_of_emptied_prefix_is_free_again(struct kunit *test)
 	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
 	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
 	KUNIT_ASSERT_TRUE(test, ipv6_addr_equal(&bucket[0]->slot[0].addr, &prefix));
-	slot = tcpstate_prefix_find(t->prefixes, &prefix, &free);
+	KUNIT_EXPECT_EQ(test, tcpstate_prefix_scan(bucket, &prefix, &slot, &free), 0);
 
 	KUNIT_EXPECT_NULL(test, slot);
 	KUNIT_EXPECT_PTR_EQ(test, free, &bucket[0]->slot[0]);
@@ -339,6 +343,7 @@ static void prefix_high_water_mark_stays_after_sockets_go(struct kunit *test)
 	struct tcpstate_sock *a = test_reqsk_from(test, "10.3.3.1");
 	struct tcpstate_sock *b = test_reqsk_from(test, "10.3.3.2");
 	struct tcpstate_sock *c = test_reqsk_from(test, "10.3.3.3");
+	struct tcpstate_syn_prefix_bucket *bucket[2];
 	struct tcpstate_syn_prefix *slot, *free;
 	struct in6_addr prefix;
 
@@ -347,11 +352,179 @@ static void prefix_high_water_mark_stays_after_sockets_go(struct kunit *test)
 	test_move(t, b, -1);
 	test_move(t, c, 1);
 	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
-	slot = tcpstate_prefix_find(t->prefixes, &prefix, &free);
+	tcpstate_prefix_count(t->prefixes, &prefix, bucket, &slot, &free);
 
 	KUNIT_ASSERT_NOT_NULL(test, slot);
-	KUNIT_EXPECT_EQ(test, slot->high, 2U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&slot->high), 2);
 	KUNIT_EXPECT_EQ(test, atomic_read(&slot->count), 2);
+}
+
+/*
+ * What the hook does with a SYN from addr:port it lets through: a place
+ * in the prefix's slot, claimed by this CPU. The slot, or NULL.
+ */
+static struct tcpstate_syn_prefix *test_hook_lets_through(struct kunit *test,
+							  struct syncap_test *t,
+							  const char *addr, u16 port)
+{
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct tcpstate_syn_prefix *held, *free, *taken;
+	struct tcpstate_syn_claims *claims;
+	struct in6_addr raw = {}, prefix;
+
+	KUNIT_EXPECT_EQ(test, in4_pton(addr, -1, raw.s6_addr, -1, NULL), 1);
+	tcpstate_prefix_make(&prefix, &raw, AF_INET, t->prefixes->len4, t->prefixes->len6);
+	local_bh_disable();
+	tcpstate_syncap_release_claims();
+	tcpstate_prefix_count(t->prefixes, &prefix, bucket, &held, &free);
+	taken = tcpstate_prefix_take(t->prefixes, &prefix, bucket, held, free);
+	if (taken) {
+		claims = this_cpu_ptr(&tcpstate_syn_claims);
+		claims->raddr = raw;
+		claims->rport = port;
+		claims->family = AF_INET;
+		claims->of_cap[0].prefix_slot = taken;
+		WRITE_ONCE(claims->of_cap[0].prefixes, t->prefixes);
+	}
+	local_bh_enable();
+	return taken;
+}
+
+/*
+ * a and b leave SYN_RECV: what the hook then counts for a SYN from probe,
+ * and the slots still counting, must be left.
+ */
+static void test_both_leave(struct kunit *test, struct syncap_test *t, struct tcpstate_sock *a,
+			    struct tcpstate_sock *b, const char *probe, int left)
+{
+	test_move(t, a, -1);
+	test_move(t, b, -1);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, probe), left);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), left);
+}
+
+/* TCP queued the SYN, or did not: this CPU's claims end. */
+static void test_release_claims(void)
+{
+	local_bh_disable();
+	tcpstate_syncap_release_claims();
+	local_bh_enable();
+}
+
+/*
+ * The tests below make a claim on this CPU and end it there, as the hook
+ * and the kprobes do: they run with migration off (not BHs: a failed
+ * expectation must not leave them off). No assertion may fail in between.
+ */
+
+/* Its request sock takes the SYN's place over: counted once, and gone with it. */
+static void test_adopt_from(struct kunit *test, const char *peer, const char *syn_source)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, peer);
+	struct tcpstate_syn_prefix *slot;
+
+	a->dport = 40000;
+	migrate_disable();
+	slot = test_hook_lets_through(test, t, syn_source, 40000);
+	KUNIT_EXPECT_NOT_NULL(test, slot);
+	if (slot) {
+		KUNIT_EXPECT_EQ(test, tcpstate_prefix_claimed(t->prefixes, slot), 1);
+		test_move(t, a, 1);
+		KUNIT_EXPECT_EQ(test, tcpstate_prefix_claimed(t->prefixes, slot), 0);
+		test_release_claims();
+
+		KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 1);
+		test_move(t, a, -1);
+		KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+	}
+	migrate_enable();
+}
+
+static void prefix_request_sock_adopts_place_its_syn_claimed(struct kunit *test)
+{
+	test_adopt_from(test, "10.4.4.1", "10.4.4.1");
+}
+
+/* An IPv6 listener's request sock from an IPv4 peer holds it v4-mapped. */
+static void prefix_v4mapped_request_sock_adopts_place_its_ipv4_syn_claimed(struct kunit *test)
+{
+	test_adopt_from(test, "::ffff:10.4.4.1", "10.4.4.1");
+}
+
+/* A request sock of another source is counted on its own; the claim ends later. */
+static void prefix_request_sock_of_other_source_leaves_claim_alone(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *other_port = test_reqsk_from(test, "10.4.4.1");
+	struct tcpstate_sock *other_addr = test_reqsk_from(test, "10.4.4.2");
+
+	other_port->dport = 40001;
+	other_addr->dport = 40000;
+	migrate_disable();
+	KUNIT_EXPECT_NOT_NULL(test, test_hook_lets_through(test, t, "10.4.4.1", 40000));
+	test_move(t, other_port, 1);
+	test_move(t, other_addr, 1);
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 3);
+	test_release_claims();
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 2);
+	test_both_leave(test, t, other_port, other_addr, "10.4.4.9", 0);
+}
+
+/* A SYN TCP did not queue (a syncookie) gives its place back at the release. */
+static void prefix_place_of_syn_not_queued_is_given_back(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+
+	migrate_disable();
+	KUNIT_EXPECT_NOT_NULL(test, test_hook_lets_through(test, t, "10.4.4.1", 40000));
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 1);
+	test_release_claims();
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.4.4.9"), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+}
+
+/* A recount taking back the claims of the table it retires leaves its counts be. */
+static void prefix_claims_taken_back_with_their_table(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_syn_prefix *slot;
+
+	migrate_disable();
+	slot = test_hook_lets_through(test, t, "10.4.4.1", 40000);
+	KUNIT_EXPECT_NOT_NULL(test, slot);
+	tcpstate_syncap_unclaim_table(t->prefixes);
+	test_release_claims();
+	migrate_enable();
+
+	if (slot) {
+		KUNIT_EXPECT_EQ(test, tcpstate_prefix_claimed(t->prefixes, slot), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&slot->count), 1);
+	}
+}
+
+/* Two slots of one prefix (keyed at once on two CPUs): the hook adds both. */
+static void prefix_counted_in_two_slots_counts_both(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.2.2.1");
+	struct tcpstate_sock *b = test_reqsk_from(test, "10.2.2.2");
+	struct tcpstate_syn_prefix_bucket *bucket[2];
+	struct in6_addr prefix;
+
+	tcpstate_prefix_make(&prefix, &a->daddr, AF_INET, 24, 64);
+	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
+	test_move(t, a, 1);
+	KUNIT_ASSERT_TRUE(test, tcpstate_prefix_key(t->prefixes, &bucket[1]->slot[3], &prefix));
+	test_move(t, b, 1);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.2.2.3"), 3);
+	test_both_leave(test, t, a, b, "10.2.2.3", 1);
 }
 
 /* The table keeps the lengths it was made with, whatever the cap says later. */
@@ -380,6 +553,12 @@ static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
 	KUNIT_CASE(prefix_socket_leaves_table_being_replaced_and_its_successor),
 	KUNIT_CASE(prefix_goes_to_emptier_bucket),
 	KUNIT_CASE(prefix_high_water_mark_stays_after_sockets_go),
+	KUNIT_CASE(prefix_request_sock_adopts_place_its_syn_claimed),
+	KUNIT_CASE(prefix_v4mapped_request_sock_adopts_place_its_ipv4_syn_claimed),
+	KUNIT_CASE(prefix_request_sock_of_other_source_leaves_claim_alone),
+	KUNIT_CASE(prefix_place_of_syn_not_queued_is_given_back),
+	KUNIT_CASE(prefix_claims_taken_back_with_their_table),
+	KUNIT_CASE(prefix_counted_in_two_slots_counts_both),
 	KUNIT_CASE(prefixes_keep_lengths_they_were_made_with),
 	{}
 };
