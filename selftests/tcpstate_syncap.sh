@@ -62,9 +62,11 @@ PORT_LISTENER4=8100	# listener cap, hping3 --rand-source
 PORT_LISTENER6=8101	# listener cap, synflood from random /64s
 PORT_LISTENER_SMP=8102	# listener cap, a synflood on each of two CPUs
 PORT_COOKIES=8103	# listener cap of 1, every SYN answered with a syncookie
+PORT_COOKIES_PREFIX=8203	# prefix cap of 1, every SYN answered with a syncookie
 PORT_TWO_CAPS=8104	# caps port:P and netns:N,port:P, both listener caps
 PORT_PREFIX4=8200	# prefix cap, synflood from one /24
 PORT_PREFIX6=8201	# prefix cap, synflood from one /64
+PORT_PREFIX_DUAL=8202	# prefix cap, IPv4 synflood from one /24 to an IPv6 listener
 PORT_UNCAPPED=8300	# a listener no cap names
 PORT_TPROXY4=8400	# listener cap; nft tproxy hands its SYNs to ...
 PORT_TPROXY4_TO=8401	# ... a transparent listener here
@@ -82,6 +84,7 @@ declare -A QUEUE_PORT=([$PORT_TPROXY4]=$PORT_TPROXY4_TO [$PORT_TPROXY6]=$PORT_TP
 		       [$PORT_TPROXY_PREFIX]=$PORT_TPROXY_PREFIX_TO)
 PREFIX4=10.66.1.0/24
 PREFIX6=fd66:0:0:1::/64
+PREFIX4_DUAL=10.66.2.0/24
 PREFIX6_LISTENER=fd66::/48	# random /64s: no prefix gathers many
 SPOOFED6_ROUTE=fd66::/16
 
@@ -140,8 +143,8 @@ setup_nft()
 	local port cmds="add table inet syncap;
 		add chain inet syncap input { type filter hook input priority filter; };"
 
-	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES $PORT_TWO_CAPS \
-		    $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
+	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES \
+		    $PORT_COOKIES_PREFIX $PORT_TWO_CAPS $PORT_PREFIX_DUAL $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
 		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
@@ -193,9 +196,9 @@ IP_TRANSPARENT, IPV6_TRANSPARENT = 19, 75
 socks = []
 for spec in sys.argv[3:]:
     fam, port = spec.split(":")
-    if fam in ("6", "t6"):
+    if fam in ("6", "t6", "d6"):
         s = socket.socket(socket.AF_INET6)
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, fam != "d6")
         if fam == "t6":
             s.setsockopt(socket.IPPROTO_IPV6, IPV6_TRANSPARENT, 1)
         s.bind(("::", int(port)))
@@ -208,7 +211,7 @@ for spec in sys.argv[3:]:
     socks.append(s)
 open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
-		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_TWO_CAPS 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
+		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_COOKIES_PREFIX 4:$PORT_TWO_CAPS d6:$PORT_PREFIX_DUAL 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
 		4:$PORT_TPROXY4 t4:$PORT_TPROXY4_TO 6:$PORT_TPROXY6 t6:$PORT_TPROXY6_TO \
 		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO &
 	BG_PIDS+=($!)
@@ -449,7 +452,7 @@ prefix_cap()
 
 require_tools nft hping3 ss nstat python3
 
-ktap_plan 63
+ktap_plan 71
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -636,12 +639,47 @@ if [ -w $cpu1_online ] && [ "$(cat $cpu1_online)" = 1 ]; then
 else
 	ktap_result cookies_claim_of_offlined_cpu_ends "$ksft_skip" "cpu1 cannot go offline"
 fi
+# A prefix claim left behind makes its own prefix's cap one stricter, and
+# no other's. Under a prefix cap of 1, a SYN from 10.68.0.1 on CPU 0
+# leaves its claim there; a SYN of that /24 from CPU 1 is dropped, and
+# SYNs from CPU 1 of eight other /24s pass. Those eight hash to the same
+# one of the cap's 16 prefix counters as 10.68.0.0/24 (hash_32() of the
+# prefix's four words XORed, as syncap.c spreads them): until 2026-12-06
+# the claim stayed in that counter, and all eight were dropped.
+# syn_cookie_from SRC CPU: one SYN from SRC, judged on CPU.
+syn_cookie_from()
+{
+	ip netns exec "$att" taskset -c "$2" "$HELPERS/synflood" -a "$1" \
+		$SRV4 $PORT_COOKIES_PREFIX > /dev/null
+	last_syns=
+	busywait $WAIT_MS syns_settled $PORT_COOKIES_PREFIX
+}
+cookies_prefix_row() { echo "drops=$(limits_drops syn_cap port:$PORT_COOKIES_PREFIX) syns=$(listener_syns $PORT_COOKIES_PREFIX) queued=$(half_open $PORT_COOKIES_PREFIX)"; }
+err=$(cap_add $PORT_COOKIES_PREFIX listener_max=0 prefix_max=1 prefix_len4=24) ||
+	echo "# cookies prefix: $err"
+syn_cookie_from 10.68.0.1 0
+syn_cookie_from 10.68.0.2 1
+for third in 2 21 42 63 82 103 124 143; do
+	syn_cookie_from 10.68.$third.1 1
+done
+expect_eq cookies_prefix_claim_left_makes_only_its_prefix_stricter "drops=1 syns=9 queued=0" \
+	"$(cookies_prefix_row)"
+syn_cookie_from 10.68.1.1 0
+syn_cookie_from 10.68.0.3 1
+expect_eq cookies_prefix_claim_left_ends_when_its_cpu_judges_again "drops=1 syns=11 queued=0" \
+	"$(cookies_prefix_row)"
 ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=0
 
 prefix_cap prefix_cap_ipv4 $PORT_PREFIX4 $SRV4 $PREFIX4 prefix_len4 24 \
 	flood_synflood $SRV4 $PORT_PREFIX4 $PREFIX4 0
 prefix_cap prefix_cap_ipv6 $PORT_PREFIX6 $SRV6 $PREFIX6 prefix_len6 64 \
 	flood_synflood $SRV6 $PORT_PREFIX6 $PREFIX6 0
+# An IPv6 listener taking IPv4 (IPV6_V6ONLY off, as Go and Java listen):
+# its request socks hold their IPv4 peers v4-mapped, the hook saw them as
+# IPv4, and each must still take its SYN's place over (else the prefix
+# counts it twice for a moment, and its HIGH reads one over the cap).
+prefix_cap prefix_cap_dual_stack $PORT_PREFIX_DUAL $SRV4 $PREFIX4_DUAL prefix_len4 24 \
+	flood_synflood $SRV4 $PORT_PREFIX_DUAL $PREFIX4_DUAL 0
 
 # A port no cap names: every SYN is queued, nothing is dropped, even from
 # one /24 and with caps in force on other ports.
