@@ -955,10 +955,11 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
  * the slot: the one its SYN's claim holds a place in if this CPU let the
  * SYN through (the request sock takes the place over), else a place
  * taken now. Caller holds ts's entry lock; slots change without a lock
- * (see tcpstate_prefix_key()).
+ * (see tcpstate_prefix_key()). Without a recount, the engine calls this
+ * directly (tcpstate_syncap_account() in limits.h decides, inline).
  */
-static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
-				  struct tcpstate_sock *ts, int delta)
+void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+			   struct tcpstate_sock *ts, int delta)
 {
 	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
 	struct tcpstate_syn_prefix_bucket *bucket[2];
@@ -989,18 +990,7 @@ static void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_
 }
 
 /*
- * The engine moved ts into or out of SYN_RECV within l's scope while no
- * recount runs, and l has prefix counts (tcpstate_syncap_account() in
- * limits.h decides that, inline, for every request sock): no lock.
- */
-void tcpstate_syncap_count(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
-			   struct tcpstate_sock *ts, int delta)
-{
-	tcpstate_prefixes_add(l, prefixes, ts, delta);
-}
-
-/*
- * As tcpstate_syncap_count(), while a recount of l's prefixes walks the
+ * As tcpstate_prefixes_add() on l's prefixes, while a recount of l's prefixes walks the
  * socket table: the prefixes it builds follow the walk's marks (limits.c,
  * "walks"), and the cap's lock keeps the two tables' pointers still
  * meanwhile. The engine holds ts's entry lock (the creation walk holds
@@ -1037,8 +1027,8 @@ static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
 }
 
 /*
- * Takes back every claim that holds a place in prefixes, a table no hook
- * reads any more: its counts go with it. A CPU may be giving its claim
+ * Takes back every claim that holds a place in prefixes (NULL: none), a
+ * table no hook reads any more: its counts go with it. A CPU may be giving its claim
  * back right now, between its xchg() and the put: so wait for every CPU
  * to leave the section (with preemption off) where it does that.
  */
@@ -1152,10 +1142,7 @@ void tcpstate_syncap_destroy(struct tcpstate_limit *l)
 				atomic_dec(listener_slot);
 		}
 	}
-	if (prefixes)
-		tcpstate_syncap_unclaim_table(prefixes);	/* waits for the CPUs too */
-	else
-		synchronize_rcu();
+	tcpstate_syncap_unclaim_table(prefixes);	/* waits for the CPUs, table or not */
 	tcpstate_prefixes_free(prefixes);
 	RCU_INIT_POINTER(l->syn.prefixes, NULL);
 }

@@ -264,7 +264,7 @@ int tcpstate_syncap_create(struct tcpstate_limit *l);
 void tcpstate_syncap_publish(struct tcpstate_limit *l);
 void tcpstate_syncap_unpublish(struct tcpstate_limit *l);
 void tcpstate_syncap_destroy(struct tcpstate_limit *l);
-void tcpstate_syncap_count(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
+void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
 			   struct tcpstate_sock *ts, int delta);
 void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *ts, int delta);
 int tcpstate_syncap_recount(struct tcpstate_limit *l);
@@ -307,7 +307,7 @@ static inline void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcps
 	prefixes = rcu_dereference(l->syn.prefixes);
 	if (prefixes &&
 	    (delta > 0 ? READ_ONCE(l->syn.prefix_max) : atomic_read(&prefixes->nr)))
-		tcpstate_syncap_count(l, prefixes, ts, delta);
+		tcpstate_prefixes_add(l, prefixes, ts, delta);
 }
 
 /* twbudget.c */
