@@ -117,8 +117,10 @@ out_uninit_engine:
 
 static void __exit tcpstate_exit(void)
 {
-	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_sweep_stop();
+	/* No TIME_WAIT kill while the hooks go: the engine could miss it. */
+	tcpstate_twbudget_stop();
+	/* Returns once no handler runs: nothing below is reachable from a hook. */
 	tcpstate_hooks_uninit();
 	tcpstate_limits_uninit();
 	tcpstate_sysfs_uninit();

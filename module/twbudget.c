@@ -10,7 +10,13 @@
  * whose socket has gone is not searched for, it is skipped when it
  * reaches the head (and trimmed from the head as new ones arrive, so the
  * FIFO stays about as long as the scope's live count: TIME_WAIT sockets
- * mostly end in the order they began).
+ * mostly end in the order they began). Not always: a peer's bare ACK
+ * restarts a TIME_WAIT socket's 60 s (tcp_timewait_state_process()), so
+ * a peer can keep the head alive for as long as it likes, and every stale
+ * cookie behind it would stay, 8 bytes per socket the scope ever had in
+ * TIME_WAIT. Once the FIFO holds more than twice the live count (and a
+ * chunk), the worker compacts it: every stale cookie goes, wherever it
+ * is (tcpstate_tw_compact()).
  *
  * Killing cannot happen where the engine runs: the hooks run inside TCP's
  * own functions (ftrace callbacks and kretprobes), and
@@ -23,6 +29,11 @@
  * inet_twsk_deschedule_put(). Between the moment a socket takes a scope
  * over budget and the worker's run the count exceeds the budget: that is
  * the slack README "Limits" gives, measured.
+ *
+ * The worker must stop before the engine's hooks go (module unload,
+ * tcpstate_twbudget_stop()): a kill the engine no longer sees leaves the
+ * count over budget, and the worker would go on killing every socket it
+ * has queued. Should a kill go unseen otherwise, a run ends there.
  */
 #include <linux/err.h>
 #include <linux/ktime.h>
@@ -50,6 +61,8 @@ struct tcpstate_tw_chunk {
 
 static void tcpstate_twbudget_work_fn(struct work_struct *work);
 static DECLARE_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
+/* Unload has begun: the work is not queued again, and returns at once. */
+static bool tcpstate_twbudget_stopped;
 
 /* --- the FIFO: a budget's under l->tw.lock ------------------------------- */
 
@@ -116,6 +129,51 @@ static void tcpstate_tw_free_all(struct tcpstate_tw_fifo *fifo)
 	tcpstate_tw_fifo_init(fifo);
 }
 
+/* Moves every cookie of from into to, which must be empty; from is left empty. */
+static void tcpstate_tw_fifo_move(struct tcpstate_tw_fifo *to, struct tcpstate_tw_fifo *from)
+{
+	list_replace_init(&from->chunks, &to->chunks);
+	to->head = from->head;
+	to->tail = from->tail;
+	to->queued = from->queued;
+	from->head = 0;
+	from->tail = 0;
+	from->queued = 0;
+}
+
+/*
+ * fifo, built outside the lock, becomes l's FIFO, followed by the cookies
+ * l's FIFO took meanwhile (the engine appends while a seed is sorted or a
+ * compaction filters). Returns the cookies it had no memory for.
+ */
+static unsigned int tcpstate_tw_fifo_install(struct tcpstate_limit *l,
+					     struct tcpstate_tw_fifo *fifo)
+{
+	unsigned int lost = 0;
+
+	spin_lock_irq(&l->tw.lock);
+	while (l->tw.fifo.queued) {
+		if (!tcpstate_tw_push(fifo, tcpstate_tw_peek(&l->tw.fifo), GFP_ATOMIC))
+			lost++;
+		tcpstate_tw_drop_head(&l->tw.fifo);
+	}
+	/* Emptied, its last chunk freed: the new list takes its place. */
+	tcpstate_tw_fifo_move(&l->tw.fifo, fifo);
+	spin_unlock_irq(&l->tw.lock);
+	return lost;
+}
+
+/*
+ * Whether l's FIFO holds over twice as many cookies as its scope has
+ * TIME_WAIT sockets, and a chunk more: then most of it is stale and
+ * stuck behind a head that lives on. Under l->tw.lock.
+ */
+static bool tcpstate_tw_fifo_bloated(struct tcpstate_limit *l)
+{
+	return l->tw.fifo.queued > 2 * (unsigned int)max(atomic_read(&l->count), 0) +
+				   TCPSTATE_TW_CHUNK_COOKIES;
+}
+
 /* Whether the cookie still names a TIME_WAIT socket. RCU. */
 static bool tcpstate_tw_live(u64 cookie)
 {
@@ -130,9 +188,9 @@ void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_s
 			       int delta)
 {
 	unsigned long flags;
+	bool queued, bloated;
 	u32 budget;
 	int trim;
-	bool queued;
 
 	if (delta < 0)
 		return;		/* the cookie goes stale in place */
@@ -143,31 +201,38 @@ void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_s
 		tcpstate_tw_drop_head(&l->tw.fifo);
 	}
 	queued = tcpstate_tw_push(&l->tw.fifo, ts->cookie, GFP_ATOMIC);
+	bloated = tcpstate_tw_fifo_bloated(l);
 	spin_unlock_irqrestore(&l->tw.lock, flags);
 	if (!queued)
 		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_UNQUEUED);
 
 	budget = READ_ONCE(l->tw.budget);
-	if (budget && atomic_read(&l->count) > (int)budget)
-		schedule_work(&tcpstate_twbudget_work);
+	if (bloated || (budget && atomic_read(&l->count) > (int)budget))
+		tcpstate_twbudget_kick();
 }
 
 void tcpstate_twbudget_kick(void)
 {
-	schedule_work(&tcpstate_twbudget_work);
+	if (!READ_ONCE(tcpstate_twbudget_stopped))
+		schedule_work(&tcpstate_twbudget_work);
 }
 
 /* --- the worker ---------------------------------------------------------- */
 
-/* Kills the TIME_WAIT socket of cookie. False if it was not there to kill. */
-static bool tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
+/*
+ * Kills the TIME_WAIT socket of cookie: 1 if it did, 0 if it was not there
+ * to kill, -ESRCH if it killed it but the engine did not see the kill
+ * (its hooks are going: nothing the worker kills lowers a count any more).
+ */
+static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 {
 	struct tcpstate_tuple target;
 	struct net *net;
 	struct sock *sk;
+	bool unseen;
 
 	if (!tcpstate_tuple_of(cookie, &target) || target.state != TCPSTATE_TIME_WAIT)
-		return false;	/* gone: stale */
+		return 0;	/* gone: stale */
 	net = tcpstate_netns_cache_get(cache, target.netns_ino);
 	if (!net)
 		goto failed;
@@ -182,18 +247,22 @@ static bool tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	local_bh_disable();
 	inet_twsk_deschedule_put(inet_twsk(sk));
 	local_bh_enable();
-	/* Its kill went through the engine and took the entry away. */
+	/*
+	 * Its kill went through the engine and took the entry away: the
+	 * kill is done by now, by us or by its timer, which
+	 * inet_twsk_deschedule_put() waited for.
+	 */
 	rcu_read_lock();
-	if (tcpstate_tw_live(cookie)) {
-		rcu_read_unlock();
-		goto failed;
-	}
+	unseen = tcpstate_tw_live(cookie);
 	rcu_read_unlock();
-	return true;
+	if (!unseen)
+		return 1;
+	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_FAILED);
+	return -ESRCH;
 
 failed:
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_FAILED);
-	return false;
+	return 0;
 }
 
 static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
@@ -202,6 +271,7 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 	struct tcpstate_netns_cache cache = {};
 	unsigned int attempts;
 	u64 cookie, start;
+	int evicted;
 
 	if (!budget)
 		return;
@@ -219,22 +289,74 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
-		if (tcpstate_tw_evict(cookie, &cache)) {
+		evicted = tcpstate_tw_evict(cookie, &cache);
+		if (evicted > 0) {
 			u64 spent = ktime_get_ns() - start;
 
 			atomic64_inc(&l->tw.evictions);
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICTED);
 			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, spent);
+		} else if (evicted < 0) {
+			/* The count will not fall: stop before the whole FIFO goes. */
+			break;
 		}
 		cond_resched();
 	}
 	tcpstate_netns_cache_put(&cache);
 }
 
+/*
+ * Drops every stale cookie of l's FIFO, wherever it is, keeping the
+ * order of the rest. The FIFO is taken out under the lock, filtered
+ * outside it (the table lookups need no lock of ours) and installed
+ * again ahead of the cookies that arrived meanwhile. Worker, mutex held,
+ * so no eviction and no other compaction runs at once.
+ */
+static void tcpstate_tw_compact(struct tcpstate_limit *l)
+{
+	struct tcpstate_tw_fifo old, kept;
+	unsigned int lost = 0;
+	u64 cookie;
+	bool live;
+
+	tcpstate_tw_fifo_init(&old);
+	tcpstate_tw_fifo_init(&kept);
+	spin_lock_irq(&l->tw.lock);
+	tcpstate_tw_fifo_move(&old, &l->tw.fifo);
+	spin_unlock_irq(&l->tw.lock);
+	while (old.queued) {
+		cookie = tcpstate_tw_peek(&old);
+		tcpstate_tw_drop_head(&old);
+		rcu_read_lock();
+		live = tcpstate_tw_live(cookie);
+		rcu_read_unlock();
+		if (live && !tcpstate_tw_push(&kept, cookie, GFP_KERNEL))
+			lost++;
+		cond_resched();
+	}
+	lost += tcpstate_tw_fifo_install(l, &kept);
+	tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_UNQUEUED, lost);
+}
+
+static void tcpstate_twbudget_work_one(struct tcpstate_limit *l)
+{
+	bool bloated;
+
+	spin_lock_irq(&l->tw.lock);
+	bloated = tcpstate_tw_fifo_bloated(l);
+	spin_unlock_irq(&l->tw.lock);
+	if (bloated)
+		tcpstate_tw_compact(l);
+	if (!READ_ONCE(tcpstate_twbudget_stopped))
+		tcpstate_twbudget_enforce(l);
+}
+
 static void tcpstate_twbudget_work_fn(struct work_struct *work)
 {
+	if (READ_ONCE(tcpstate_twbudget_stopped))
+		return;
 	mutex_lock(&tcpstate_limits_mutex);
-	tcpstate_limits_walk_type(TCPSTATE_LIMIT_TW_BUDGET, tcpstate_twbudget_enforce);
+	tcpstate_limits_walk_type(TCPSTATE_LIMIT_TW_BUDGET, tcpstate_twbudget_work_one);
 	mutex_unlock(&tcpstate_limits_mutex);
 }
 
@@ -344,18 +466,7 @@ void tcpstate_twbudget_seed_end(struct tcpstate_limit *l)
 	for (i = 0; i < seed->nr; i++)
 		if (!tcpstate_tw_push(&fifo, seed->entries[i].cookie, GFP_KERNEL))
 			lost++;
-	spin_lock_irq(&l->tw.lock);
-	while (l->tw.fifo.queued) {
-		if (!tcpstate_tw_push(&fifo, tcpstate_tw_peek(&l->tw.fifo), GFP_ATOMIC))
-			lost++;
-		tcpstate_tw_drop_head(&l->tw.fifo);
-	}
-	/* Emptied, its last chunk freed: the new list takes its place. */
-	list_replace_init(&fifo.chunks, &l->tw.fifo.chunks);
-	l->tw.fifo.head = fifo.head;
-	l->tw.fifo.tail = fifo.tail;
-	l->tw.fifo.queued = fifo.queued;
-	spin_unlock_irq(&l->tw.lock);
+	lost += tcpstate_tw_fifo_install(l, &fifo);
 	tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_UNQUEUED, lost);
 	tcpstate_tw_seed_free(l);
 }
@@ -366,6 +477,16 @@ void tcpstate_twbudget_destroy(struct tcpstate_limit *l)
 	tcpstate_tw_free_all(&l->tw.fifo);
 	/* A seed lives only inside tcpstate_limit_add(), which ends it. */
 	tcpstate_tw_seed_free(l);
+}
+
+/*
+ * Unload, before the engine's hooks go: no kill from here on, so that
+ * none goes unseen (see the top of this file).
+ */
+void tcpstate_twbudget_stop(void)
+{
+	WRITE_ONCE(tcpstate_twbudget_stopped, true);
+	cancel_work_sync(&tcpstate_twbudget_work);
 }
 
 /* After every budget is gone: nothing can queue the work again. */

@@ -413,9 +413,58 @@ port_budget()
 	nginx_pid=
 }
 
+# --- unload while the budget evicts ---------------------------------------
+
+tw_at_least() { [ "$(tw "$2" "${3:-}")" -ge "$1" ]; }
+evictions_at_least() { [ "$(evictions "$2")" -ge "$1" ]; }
+
+# The module unloads while ab keeps port 80 over its budget, so that the
+# evictor runs all through the unload. The evictor stops before the
+# engine's hooks go: a kill the engine no longer sees leaves the count
+# over budget, and until 2026-12-06 the evictor then killed every
+# TIME_WAIT sock it had queued, every new one too, until the hooks were
+# gone. ss samples port 80 from before the unload until after it: never
+# under the budget (no sock is older than the case, so none expires) by
+# more than one sock per CPU: the engine counts a sock as it enters
+# TIME_WAIT, on entry to the kernel's hashing of it, and the evictor may
+# kill the oldest before ss can see the new one (seen: 499 for 500).
+unload_during_evictions()
+{
+	local f80="( sport = :80 )" ab_pid sampler min samples floor=$((BUDGET - $(nproc)))
+
+	cleanup_ns "$cli" "$srv"
+	if ! setup_topology || ! start_nginx; then
+		ktap_result unload_during_evictions_keeps_port80_at_budget 1 "no nginx"
+		tcpstate_unload
+		return
+	fi
+	limit_add tw_budgets port:80 budget $BUDGET
+	ip netns exec "$cli" ab -q -t 50 -n 1000000 -c $CONCURRENCY \
+		"http://198.18.0.1:80/" > /dev/null 2>&1 &
+	ab_pid=$!
+	busywait $SETUP_MS evictions_at_least 1 port:80
+	( while :; do tw "$srv" "$f80"; done ) > "$tmp/unload_tw" 2>/dev/null &
+	sampler=$!
+	busywait $SETUP_MS test -s "$tmp/unload_tw"
+	tcpstate_unload
+	# Until the count has grown past the budget with no evictor left.
+	busywait $SETUP_MS tw_at_least $((2 * BUDGET)) "$srv" "$f80"
+	kill $sampler $ab_pid 2>/dev/null
+	wait $sampler $ab_pid 2>/dev/null
+	min=$(sort -n "$tmp/unload_tw" | head -n 1)
+	samples=$(wc -l < "$tmp/unload_tw")
+	echo "# unload during evictions: $samples samples of port 80's TIME_WAIT socks, fewest $min"
+	ktap_result unload_during_evictions_keeps_port80_at_budget \
+		$([ "${min:-0}" -ge $floor ] && echo 0 || echo 1) \
+		"port 80 fell to $min TIME_WAIT socks during the unload, budget $BUDGET, floor $floor"
+	kill "$nginx_pid"
+	wait "$nginx_pid"
+	nginx_pid=
+}
+
 # ===========================================================================
 
-ktap_plan 20
+ktap_plan 21
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || exit 1
@@ -436,6 +485,6 @@ expect_eq stats_tw_evict_failed_stays_0 0 $(($(stat_value tw_evict_failed) - fai
 expect_eq debugfs_limits_empty_after_removal "TYPE KEY STATE COUNT HIGH LIMIT DROPS EVICTIONS FIRED" \
 	"$(cat $DEBUGFS/limits)"
 
+unload_during_evictions	# unloads the module
 cleanup_all_ns
-tcpstate_unload
 ktap_finish

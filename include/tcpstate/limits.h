@@ -311,6 +311,7 @@ static inline void tcpstate_syncap_account(struct tcpstate_limit *l, struct tcps
 }
 
 /* twbudget.c */
+void tcpstate_twbudget_stop(void);
 void tcpstate_twbudget_uninit(void);
 int tcpstate_twbudget_create(struct tcpstate_limit *l);
 void tcpstate_twbudget_destroy(struct tcpstate_limit *l);

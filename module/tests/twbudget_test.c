@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: tcpstate_twbudget_fifo, the FIFO of cookies a TIME_WAIT budget
+ * keeps, oldest first (twbudget.c): what the engine appends and trims,
+ * and how the worker compacts it when a head that lives on holds stale
+ * cookies behind it. A cookie is live while the table holds it in
+ * TIME_WAIT; the worker itself stays out (its killing needs real sockets:
+ * the selftests drive it).
+ */
+#include <kunit/test.h>
+#include "../twbudget.c"
+
+/* What the worker would call; never reached: the tests keep it stopped. */
+bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t)
+{
+	return false;
+}
+
+struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino)
+{
+	return NULL;
+}
+
+void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache)
+{
+}
+
+struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple *t, u64 cookie)
+{
+	return NULL;
+}
+
+void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
+			       void (*fn)(struct tcpstate_limit *l))
+{
+}
+
+void tcpstate_limits_stat_add(enum tcpstate_limit_stat stat, u64 delta)
+{
+	this_cpu_add(tcpstate_limits_pcpu->stat[stat], delta);
+}
+
+static int twbudget_test_init(struct kunit *test)
+{
+	struct tcpstate_limit *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	test->priv = l;
+	KUNIT_ASSERT_EQ(test, tcpstate_table_init(), 0);
+	tcpstate_table_set_max(TCPSTATE_MAX_SOCKETS_DEFAULT);
+	tcpstate_limits_pcpu = alloc_percpu(struct tcpstate_limits_pcpu);
+	KUNIT_ASSERT_TRUE(test, !!tcpstate_limits_pcpu);
+	KUNIT_ASSERT_EQ(test, tcpstate_twbudget_create(l), 0);
+	/* No work: what the tests append must stay where they look. */
+	WRITE_ONCE(tcpstate_twbudget_stopped, true);
+	return 0;
+}
+
+static void twbudget_test_exit(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+
+	if (l)
+		tcpstate_twbudget_destroy(l);
+	tcpstate_table_uninit();
+	free_percpu(tcpstate_limits_pcpu);
+	tcpstate_limits_pcpu = NULL;
+	WRITE_ONCE(tcpstate_twbudget_stopped, false);
+}
+
+/* cookie in TIME_WAIT in the table, and in l's count. */
+static void test_tw_live(struct kunit *test, struct tcpstate_limit *l, u64 cookie)
+{
+	struct tcpstate_sock *ts;
+	bool full;
+
+	ts = tcpstate_table_insert(cookie, &full);
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	ts->state = TCPSTATE_TIME_WAIT;
+	atomic_inc(&l->count);
+}
+
+/* The engine's append, for a socket entering TIME_WAIT in l's scope: under RCU. */
+static void test_tw_enter(struct tcpstate_limit *l, u64 cookie)
+{
+	struct tcpstate_sock ts = { .cookie = cookie };
+
+	rcu_read_lock();
+	tcpstate_twbudget_account(l, &ts, 1);
+	rcu_read_unlock();
+}
+
+/* l's FIFO, popped: its cookies oldest first, n of them at most. */
+static unsigned int test_tw_drain(struct tcpstate_limit *l, u64 *cookies, unsigned int n)
+{
+	unsigned int i = 0;
+
+	spin_lock_irq(&l->tw.lock);
+	while (l->tw.fifo.queued && i < n) {
+		cookies[i++] = tcpstate_tw_peek(&l->tw.fifo);
+		tcpstate_tw_drop_head(&l->tw.fifo);
+	}
+	spin_unlock_irq(&l->tw.lock);
+	return i;
+}
+
+static bool test_tw_bloated(struct tcpstate_limit *l)
+{
+	bool bloated;
+
+	spin_lock_irq(&l->tw.lock);
+	bloated = tcpstate_tw_fifo_bloated(l);
+	spin_unlock_irq(&l->tw.lock);
+	return bloated;
+}
+
+/*
+ * Cookies that went stale behind a head still in TIME_WAIT (a peer's ACKs
+ * restart its timer) are not trimmed as new ones arrive: the head stops
+ * the trim. The compaction takes them all.
+ */
+static void fifo_compaction_drops_stale_cookies_behind_live_head(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	unsigned int n = 3 * TCPSTATE_TW_CHUNK_COOKIES, i;
+	u64 left[2];
+
+	test_tw_live(test, l, 1);
+	for (i = 1; i <= n; i++)
+		test_tw_enter(l, i);	/* 2..n never live: gone already */
+	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, n);
+	KUNIT_EXPECT_TRUE(test, test_tw_bloated(l));
+	tcpstate_tw_compact(l);
+	KUNIT_EXPECT_FALSE(test, test_tw_bloated(l));
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 1U);
+	KUNIT_EXPECT_EQ(test, left[0], 1ULL);
+}
+
+static void fifo_compaction_keeps_live_cookies_in_order(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	unsigned int n = 2 * TCPSTATE_TW_CHUNK_COOKIES + 7, i;
+	u64 left[8];
+
+	/* Every 200th of them lives on, across three chunks. */
+	for (i = 1; i <= n; i++) {
+		if (i % 200 == 1)
+			test_tw_live(test, l, i);
+		test_tw_enter(l, i);
+	}
+	tcpstate_tw_compact(l);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 6U);
+	for (i = 0; i < 6; i++)
+		KUNIT_EXPECT_EQ(test, left[i], (u64)(200 * i + 1));
+}
+
+/* What arrives while a seed is sorted or a compaction filters comes after it. */
+static void fifo_install_puts_arrivals_after_it(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	struct tcpstate_tw_fifo built;
+	u64 left[5];
+
+	tcpstate_tw_fifo_init(&built);
+	KUNIT_ASSERT_TRUE(test, tcpstate_tw_push(&built, 10, GFP_KERNEL));
+	KUNIT_ASSERT_TRUE(test, tcpstate_tw_push(&built, 11, GFP_KERNEL));
+	test_tw_live(test, l, 20);
+	test_tw_live(test, l, 21);
+	test_tw_enter(l, 20);
+	test_tw_enter(l, 21);
+	KUNIT_EXPECT_EQ(test, tcpstate_tw_fifo_install(l, &built), 0U);
+	KUNIT_EXPECT_EQ(test, built.queued, 0U);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 4U);
+	KUNIT_EXPECT_EQ(test, left[0], 10ULL);
+	KUNIT_EXPECT_EQ(test, left[1], 11ULL);
+	KUNIT_EXPECT_EQ(test, left[2], 20ULL);
+	KUNIT_EXPECT_EQ(test, left[3], 21ULL);
+}
+
+/*
+ * Stale heads go two per append, so a FIFO of ordered expiries stays
+ * short: once the head that held them ends, the next append trims it
+ * and the stale cookie after it.
+ */
+static void fifo_trims_two_stale_heads_per_append(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	struct tcpstate_sock *head;
+	bool full;
+	int i;
+
+	test_tw_live(test, l, 1);
+	for (i = 1; i <= 10; i++)
+		test_tw_enter(l, i);	/* 2..10 never live */
+	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, 10U);
+	head = tcpstate_table_insert(1, &full);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	tcpstate_table_remove(head);
+	test_tw_enter(l, 11);
+	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, 9U);
+}
+
+static void fifo_bloated_beyond_twice_live_count_and_a_chunk(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	unsigned int bound, i;
+
+	test_tw_live(test, l, 1);
+	test_tw_live(test, l, 2);
+	bound = 2 * 2 + TCPSTATE_TW_CHUNK_COOKIES;
+	for (i = 1; i <= bound; i++)
+		test_tw_enter(l, i <= 2 ? i : 1000 + i);
+	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, bound);
+	KUNIT_EXPECT_FALSE(test, test_tw_bloated(l));
+	test_tw_enter(l, 5000);
+	KUNIT_EXPECT_TRUE(test, test_tw_bloated(l));
+}
+
+static struct kunit_case tcpstate_twbudget_fifo_cases[] = {
+	KUNIT_CASE(fifo_compaction_drops_stale_cookies_behind_live_head),
+	KUNIT_CASE(fifo_compaction_keeps_live_cookies_in_order),
+	KUNIT_CASE(fifo_install_puts_arrivals_after_it),
+	KUNIT_CASE(fifo_trims_two_stale_heads_per_append),
+	KUNIT_CASE(fifo_bloated_beyond_twice_live_count_and_a_chunk),
+	{}
+};
+
+static struct kunit_suite tcpstate_twbudget_fifo_suite = {
+	.name = "tcpstate_twbudget_fifo",
+	.init = twbudget_test_init,
+	.exit = twbudget_test_exit,
+	.test_cases = tcpstate_twbudget_fifo_cases,
+};
+
+kunit_test_suites(&tcpstate_twbudget_fifo_suite);
