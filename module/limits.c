@@ -421,14 +421,15 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 		ret = -EEXIST;
 		goto out_put;
 	}
-	ret = tcpstate_limit_kobject_add(l);
-	if (ret)
-		goto out_put;
+	/* Before the directory: a failed add must leave no name behind. */
 	if (type == TCPSTATE_LIMIT_TW_BUDGET) {
 		ret = tcpstate_twbudget_seed_begin(l);
 		if (ret)
 			goto out_put;
 	}
+	ret = tcpstate_limit_kobject_add(l);
+	if (ret)
+		goto out_put;
 	/*
 	 * Published first, then counted: the engine follows the walk's
 	 * marks until the count is complete. Nothing reads the count to
@@ -446,6 +447,18 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 		tcpstate_twbudget_seed_end(l);
 	WRITE_ONCE(l->populating, false);
 	tcpstate_limits_walk_end();
+	/*
+	 * Its directory came first: a threshold or budget written during
+	 * the walk was judged against a partial count. Judge it again.
+	 */
+	if (type == TCPSTATE_LIMIT_TW_BUDGET) {
+		u32 budget = READ_ONCE(l->tw.budget);
+
+		if (budget && atomic_read(&l->count) > (int)budget)
+			tcpstate_twbudget_kick();
+	} else if (type != TCPSTATE_LIMIT_SYN_CAP) {
+		tcpstate_alert_check(l);
+	}
 	mutex_unlock(&tcpstate_limits_mutex);
 	return 0;
 
@@ -599,6 +612,33 @@ module_param(tw_budget, uint, 0444);
 MODULE_PARM_DESC(tw_budget, "global TIME_WAIT budget created at load (0: none)");
 
 /*
+ * The tw_budget= budget. Found again by its key, not as the list's first:
+ * the control files are live, and a writer may have added budgets already.
+ */
+static int tcpstate_limits_add_global_budget(u32 budget)
+{
+	struct tcpstate_scope scope;
+	struct tcpstate_limit *l;
+	char key[TCPSTATE_LIMIT_KEY_MAX];
+	int ret;
+
+	ret = tcpstate_limit_add(TCPSTATE_LIMIT_TW_BUDGET, "global");
+	if (ret)
+		return ret;
+	ret = tcpstate_limit_parse_key("global", &scope, key, sizeof(key));
+	if (ret)
+		return ret;
+	mutex_lock(&tcpstate_limits_mutex);
+	l = tcpstate_limit_find(TCPSTATE_LIMIT_TW_BUDGET, &scope);
+	if (l && !l->dead)
+		WRITE_ONCE(l->tw.budget, budget);
+	else
+		ret = -ENOENT;	/* a writer removed it at once */
+	mutex_unlock(&tcpstate_limits_mutex);
+	return ret;
+}
+
+/*
  * The health counters outlive the limits: debugfs stats reads them from
  * before tcpstate_limits_init() until after tcpstate_limits_uninit().
  */
@@ -634,24 +674,22 @@ int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
 	debugfs_create_file("limits", 0400, debugfs_root, NULL, &limits_fops);
 
 	if (tw_budget) {
-		struct tcpstate_limit *l;
-
-		ret = tcpstate_limit_add(TCPSTATE_LIMIT_TW_BUDGET, "global");
+		ret = tcpstate_limits_add_global_budget(tw_budget);
 		if (ret) {
 			pr_err("cannot create the global TIME_WAIT budget: %d\n", ret);
-			goto out_sysfs;
+			/*
+			 * The control files were live: a writer may have
+			 * added objects (a "global" budget too, hence the
+			 * failure), and they must not outlive the module.
+			 */
+			tcpstate_limits_uninit();
+			return ret;
 		}
-		l = list_first_entry(&tcpstate_limits_by_type[TCPSTATE_LIMIT_TW_BUDGET],
-				     struct tcpstate_limit, type_node);
-		WRITE_ONCE(l->tw.budget, tw_budget);
 	}
 	return 0;
 
-out_sysfs:
-	tcpstate_limits_sysfs_uninit();
 out_syncap:
 	tcpstate_syncap_uninit();
-	tcpstate_twbudget_uninit();	/* the tw_budget= budget may have queued it */
 	return ret;
 }
 
