@@ -842,11 +842,17 @@ int tcpstate_syncap_init(void)
 	return ret;
 }
 
-/* Unregistering the hooks waits for every packet inside them. */
+/*
+ * Unregistering the hooks frees their entries after a grace period but
+ * does not wait for a packet inside them: synchronize_net() does, so that
+ * nothing freed after this returns is still read by a hook.
+ */
 void tcpstate_syncap_uninit(void)
 {
-	if (tcpstate_syncap_registered)
+	if (tcpstate_syncap_registered) {
 		unregister_pernet_subsys(&tcpstate_syncap_net_ops);
+		synchronize_net();
+	}
 	tcpstate_syncap_registered = false;
 	if (tcpstate_syncap_cpuhp_state > 0)
 		cpuhp_remove_state_nocalls(tcpstate_syncap_cpuhp_state);
@@ -902,6 +908,13 @@ static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
 	kfree(prefixes);
 }
 
+/*
+ * In a ref's slot, beside the slot's index + 1: its socket was counted
+ * in a slot of the table the recount that counted it replaces, which it
+ * must leave too (tcpstate_prefix_of()).
+ */
+#define TCPSTATE_PREFIX_REF_IN_REPLACED	BIT(31)
+
 static struct tcpstate_syn_prefix *
 tcpstate_prefix_slot(struct tcpstate_syn_prefixes *prefixes, u32 index)
 {
@@ -920,11 +933,11 @@ static u32 tcpstate_prefix_index(const struct tcpstate_syn_prefixes *prefixes,
  * which, so that a socket the table could not count takes nothing from
  * another socket of its prefix that found a slot since. The one table
  * ts's ref may not name while it counts ts is the one a recount is
- * replacing (ts's +1 names the newer table): that one finds a slot by
- * ts's prefix. If the slot went free and was re-keyed between that scan
- * and the caller's decrement, the decrement lands on another prefix: one
- * socket too few for it, one too many for ts's, until the recount ends
- * and the table goes.
+ * replacing (ts's +1 names the newer table, and says whether the older
+ * one counted it): that one finds a slot by ts's prefix. If the slot went
+ * free and was re-keyed between that scan and the caller's decrement,
+ * the decrement lands on another prefix: one socket too few for it, one
+ * too many for ts's, until the recount ends and the table goes.
  */
 static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
 						      struct tcpstate_syn_prefixes *prefixes,
@@ -934,14 +947,15 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
 	struct tcpstate_syn_prefix_bucket *bucket[2];
 	struct tcpstate_syn_prefix *held, *free;
 	struct in6_addr raddr, prefix;
-	u32 index = ref->slot;
+	u32 index = ref->slot & ~TCPSTATE_PREFIX_REF_IN_REPLACED;
 	u8 family;
 
 	if (ref->gen == prefixes->gen) {
 		ref->gen = 0;
 		return index ? tcpstate_prefix_slot(prefixes, index - 1) : NULL;
 	}
-	if (!rcu_access_pointer(l->syn.recounting) ||
+	if (!(ref->slot & TCPSTATE_PREFIX_REF_IN_REPLACED) ||
+	    !rcu_access_pointer(l->syn.recounting) ||
 	    prefixes != rcu_access_pointer(l->syn.prefixes))
 		return NULL;
 	tcpstate_sock_remote(ts, &raddr, &family);
@@ -964,7 +978,9 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
 	struct tcpstate_syn_prefix_bucket *bucket[2];
 	struct tcpstate_syn_prefix *slot, *held, *free;
+	struct tcpstate_syn_prefixes *replaced = NULL;
 	struct in6_addr raddr, prefix;
+	u32 in_replaced = 0;
 	u8 family;
 
 	if (delta < 0) {
@@ -973,8 +989,14 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 			tcpstate_prefix_put(prefixes, slot);
 		return;
 	}
+	/* Counted by a recount: whether the table it replaces counts ts too. */
+	if (prefixes == rcu_access_pointer(l->syn.recounting))
+		replaced = rcu_access_pointer(l->syn.prefixes);
+	if (replaced && ref->gen == replaced->gen &&
+	    (ref->slot & ~TCPSTATE_PREFIX_REF_IN_REPLACED))
+		in_replaced = TCPSTATE_PREFIX_REF_IN_REPLACED;
 	ref->gen = prefixes->gen;
-	ref->slot = 0;
+	ref->slot = in_replaced;
 	slot = tcpstate_prefix_adopt(prefixes, ts);
 	if (!slot) {
 		tcpstate_sock_remote(ts, &raddr, &family);
@@ -986,7 +1008,7 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
 		return;
 	}
-	ref->slot = tcpstate_prefix_index(prefixes, slot) + 1;
+	ref->slot = (tcpstate_prefix_index(prefixes, slot) + 1) | in_replaced;
 }
 
 /*

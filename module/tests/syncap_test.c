@@ -248,23 +248,35 @@ static void prefix_untracked_socket_leaving_changes_no_count(struct kunit *test)
  * prefix found a slot, takes nothing from that one's count: its ref says
  * it has none.
  */
-static void prefix_untracked_socket_leaving_keeps_count_of_tracked_one(struct kunit *test)
+/*
+ * untracked enters SYN_RECV with both buckets of its prefix full, so the
+ * table cannot count it; then another prefix's last socket goes, and
+ * tracked, of untracked's prefix, is counted in the slot it freed.
+ */
+static void test_untracked_then_tracked(struct kunit *test, struct syncap_test *t,
+					struct tcpstate_sock *untracked,
+					struct tcpstate_sock *tracked)
 {
-	struct syncap_test *t = test->priv;
-	struct tcpstate_sock *untracked = test_reqsk_from(test, "10.7.7.7");
-	struct tcpstate_sock *tracked = test_reqsk_from(test, "10.7.7.8");
 	struct tcpstate_syn_prefix_bucket *bucket[2];
 	struct in6_addr prefix;
 
 	tcpstate_prefix_make(&prefix, &untracked->daddr, AF_INET, 24, 64);
 	test_fill_buckets_of(t, &prefix);
 	test_move(t, untracked, 1);
-	/* Another prefix's last socket goes: its slot is free for ours. */
 	tcpstate_prefix_buckets(t->prefixes, &prefix, bucket);
 	atomic_set(&bucket[1]->slot[3].count, 0);
 	atomic_dec(&t->prefixes->nr);
 	test_move(t, tracked, 1);
 	KUNIT_ASSERT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
+}
+
+static void prefix_untracked_socket_leaving_keeps_count_of_tracked_one(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *untracked = test_reqsk_from(test, "10.7.7.7");
+	struct tcpstate_sock *tracked = test_reqsk_from(test, "10.7.7.8");
+
+	test_untracked_then_tracked(test, t, untracked, tracked);
 	test_move(t, untracked, -1);
 
 	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
@@ -314,6 +326,35 @@ static void prefix_socket_leaves_table_being_replaced_and_its_successor(struct k
 	RCU_INIT_POINTER(t->cap.syn.recounting, NULL);
 
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->nr), 0);
+	tcpstate_prefixes_free(fresh);
+}
+
+/*
+ * A socket the table being replaced could not count, counted by the
+ * recount's walk, leaves the old table alone: it must not take the place
+ * of another socket of its prefix there.
+ */
+static void prefix_socket_uncounted_by_replaced_table_leaves_it_alone(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *untracked = test_reqsk_from(test, "10.7.7.7");
+	struct tcpstate_sock *tracked = test_reqsk_from(test, "10.7.7.8");
+	struct tcpstate_syn_prefixes *fresh = tcpstate_prefixes_alloc(&t->cap);
+
+	KUNIT_ASSERT_NOT_NULL(test, fresh);
+	test_untracked_then_tracked(test, t, untracked, tracked);
+	RCU_INIT_POINTER(t->cap.syn.prefixes, t->prefixes);
+	RCU_INIT_POINTER(t->cap.syn.recounting, fresh);
+	spin_lock_bh(&t->cap.syn.lock);
+	tcpstate_prefixes_add(&t->cap, fresh, untracked, 1);	/* the recount's walk */
+	tcpstate_prefixes_add(&t->cap, t->prefixes, untracked, -1);
+	tcpstate_prefixes_add(&t->cap, fresh, untracked, -1);
+	spin_unlock_bh(&t->cap.syn.lock);
+	RCU_INIT_POINTER(t->cap.syn.prefixes, NULL);
+	RCU_INIT_POINTER(t->cap.syn.recounting, NULL);
+
+	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->nr), 0);
 	tcpstate_prefixes_free(fresh);
 }
@@ -551,6 +592,7 @@ static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
 	KUNIT_CASE(prefix_untracked_socket_leaving_keeps_count_of_tracked_one),
 	KUNIT_CASE(prefix_socket_leaving_changes_no_table_that_did_not_count_it),
 	KUNIT_CASE(prefix_socket_leaves_table_being_replaced_and_its_successor),
+	KUNIT_CASE(prefix_socket_uncounted_by_replaced_table_leaves_it_alone),
 	KUNIT_CASE(prefix_goes_to_emptier_bucket),
 	KUNIT_CASE(prefix_high_water_mark_stays_after_sockets_go),
 	KUNIT_CASE(prefix_request_sock_adopts_place_its_syn_claimed),
