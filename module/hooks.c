@@ -282,9 +282,13 @@ static void tcpstate_on_tw_kill(struct ftrace_regs *fregs)
 
 /*
  * Registration order matters only while loading: exits before entries, so
- * that an object whose birth we saw cannot die unseen, and the tracepoint
- * before everything (tcpstate_hooks_init). Whatever happened before its
- * hook existed is repaired by the adoption walk or by the next event.
+ * that an object whose birth we saw cannot die unseen (tcpstate_hooks_init).
+ * The tracepoint is an entry too: it makes the entry of a full socket that
+ * changes state, and inet_sock_destruct() ends it. Until 2026-12-06 it came
+ * first, and a socket that closed and was freed before the destruct hook
+ * existed stayed in the table for good, in CLOSE, which no sweep takes
+ * (the socket may still be someone's). Whatever happened before its hook
+ * existed is repaired by the adoption walk or by the next event.
  */
 struct tcpstate_entry_hook {
 	struct ftrace_ops ops;
@@ -440,26 +444,27 @@ int tcpstate_hooks_init(void)
 		return -ENOENT;
 	}
 
+	/* inet_twsk_kill() and inet_sock_destruct() first: see above. */
+	ret = tcpstate_register_entry_hooks();
+	if (ret)
+		return ret;
 	ret = tracepoint_probe_register(tcpstate_set_state_tp,
 					tcpstate_on_set_state, NULL);
 	if (ret) {
 		pr_err("cannot register on tracepoint %s: %d\n",
 		       TCPSTATE_SET_STATE_TP, ret);
-		return ret;
+		goto out_unregister_entry_hooks;
 	}
-	ret = tcpstate_register_entry_hooks();
-	if (ret)
-		goto out_unregister_tp;
 	ret = tcpstate_register_kretprobes();
 	if (ret)
-		goto out_unregister_entry_hooks;
+		goto out_unregister_tp;
 	return 0;
 
-out_unregister_entry_hooks:
-	tcpstate_unregister_entry_hooks(TCPSTATE_ENTRY_HOOKS_NR);
 out_unregister_tp:
 	tracepoint_probe_unregister(tcpstate_set_state_tp, tcpstate_on_set_state, NULL);
 	tracepoint_synchronize_unregister();
+out_unregister_entry_hooks:
+	tcpstate_unregister_entry_hooks(TCPSTATE_ENTRY_HOOKS_NR);
 	return ret;
 }
 
