@@ -207,6 +207,14 @@ static void *sockets_start(struct seq_file *s, loff_t *pos)
 	struct tcpstate_sockets_iter *it = s->private;
 	void *ts;
 
+	/*
+	 * From the top (a first read, or a rewind: lseek() or pread() at 0):
+	 * a walk of its own, not the rest of the last one.
+	 */
+	if (*pos == 0) {
+		rhashtable_walk_exit(&it->iter);
+		rhashtable_walk_enter(&tcpstate_table, &it->iter);
+	}
 	rhashtable_walk_start(&it->iter);
 	if (*pos == 0)
 		return SEQ_START_TOKEN;
@@ -299,6 +307,7 @@ void tcpstate_debugfs_create_view(struct dentry *dir, struct tcpstate_view *view
 int tcpstate_debugfs_init(void)
 {
 	struct dentry *dir;
+	int ret;
 
 	dir = debugfs_create_dir("tcpstate", NULL);
 	if (IS_ERR(dir)) {
@@ -309,8 +318,14 @@ int tcpstate_debugfs_init(void)
 	tcpstate_debugfs_create_view(dir, &tcpstate_global_view);
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
+	ret = tcpstate_log_debugfs_init(&tcpstate_log, dir);
+	if (ret) {
+		/* Its files name this module's code: none may outlive a failed load. */
+		debugfs_remove_recursive(dir);
+		return ret;
+	}
 	tcpstate_debugfs_dir = dir;
-	return tcpstate_log_debugfs_init(&tcpstate_log, dir);
+	return 0;
 }
 
 void tcpstate_debugfs_uninit(void)

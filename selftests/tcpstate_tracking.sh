@@ -348,11 +348,37 @@ cookies_in_table()
 		"$1" "$DEBUGFS/sockets"
 }
 
+# sockets_read_twice: debugfs sockets read to the end, rewound (lseek 0)
+# and read again through the same open file; prints "FIRST SECOND same"
+# or "... differ", the counts of rows, compared by their first seven
+# columns (cookie to remote: the ages move). A rewind must walk the table
+# from the top again: until 2026-12-06 it went on with the walk before,
+# which had ended, and the second read showed no row.
+sockets_read_twice()
+{
+	python3 - "$DEBUGFS/sockets" <<-'PY'
+	import os, sys
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	def rows():
+	    data = b""
+	    while True:
+	        chunk = os.read(fd, 4096)
+	        if not chunk:
+	            break
+	        data += chunk
+	    return sorted(" ".join(l.split()[:7]) for l in data.decode().splitlines()[1:])
+	first = rows()
+	os.lseek(fd, 0, os.SEEK_SET)
+	second = rows()
+	print(len(first), len(second), "same" if first == second else "differ")
+	PY
+}
+
 # ===========================================================================
 
 require_tools nft tc hping3 ss
 
-ktap_plan 30
+ktap_plan 31
 
 # The matrix counts every namespace: earlier scripts' loopback TIME_WAIT
 # socks dying during a scenario would be counted in it.
@@ -445,6 +471,9 @@ echo "# $(echo "$before" | wc -l) sockets open before insmod"
 tcpstate_load || ktap_finish
 expect_gauges_equal_ss load_with_sockets_open_gauges_equal_ss
 expect_table_equals_ss load_with_sockets_open_table_equals_ss
+rewound=$(sockets_read_twice)
+expect_eq debugfs_sockets_rewound_reads_same_rows_again \
+	"$(echo "$rewound" | awk '$1 > 0 { print $1, $1, "same" }')" "$rewound"
 # Every socket open before insmod and still open is in the table as
 # adopted, once. On the debug kernel some end meanwhile (SYN-ACK retries,
 # FIN_WAIT2 timeouts): they were adopted too, so the adoption count lies
