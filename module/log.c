@@ -484,6 +484,7 @@ static ssize_t log_fill_text(struct tcpstate_log *log, char __user *ubuf, size_t
 			return copied ? copied : -EFAULT;
 		log->line_off += n;
 		copied += n;
+		cond_resched();	/* a read may ask for millions of lines */
 	}
 	return copied;
 }
@@ -503,6 +504,7 @@ static ssize_t log_fill_raw(struct tcpstate_log *log, char __user *ubuf, size_t 
 			return copied ? copied : -EFAULT;
 		log_consume(c);
 		copied += rec_size;
+		cond_resched();
 	}
 	return copied;
 }
@@ -552,8 +554,13 @@ static ssize_t log_read(struct tcpstate_log *log, char __user *ubuf, size_t coun
 	if (!count)
 		return 0;
 	for (;;) {
-		if (mutex_lock_interruptible(&log->read_lock))
+		/* Another reader may hold it through a faulting copy. */
+		if (nonblock) {
+			if (!mutex_trylock(&log->read_lock))
+				return -EAGAIN;
+		} else if (mutex_lock_interruptible(&log->read_lock)) {
 			return -ERESTARTSYS;
+		}
 		ret = raw ? log_fill_raw(log, ubuf, count) :
 			    log_fill_text(log, ubuf, count);
 		mutex_unlock(&log->read_lock);

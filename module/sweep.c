@@ -74,6 +74,17 @@ static bool tcpstate_sweep_state(u8 state, bool adopted)
 	}
 }
 
+/*
+ * Whether an entry that entered its state at entered_ns is too young to
+ * sweep: its socket may be between two hashes (inet_ehash_insert()
+ * deletes, then adds, and a lookup can miss it meanwhile). Signed: an
+ * entry that moved after the sweep read the clock is the youngest of all.
+ */
+static bool tcpstate_sweep_too_young(const struct tcpstate_sweep *sweep, u64 entered_ns)
+{
+	return (s64)(sweep->now - entered_ns) < (s64)TCPSTATE_SWEEP_MIN_AGE_NS;
+}
+
 static void tcpstate_sweep_collect(struct tcpstate_sock *ts, void *arg)
 {
 	struct tcpstate_sweep *sweep = arg;
@@ -83,7 +94,7 @@ static void tcpstate_sweep_collect(struct tcpstate_sock *ts, void *arg)
 	if (sweep->nr == sweep->size)
 		return;
 	if (sweep->adopted_only ? !adopted :
-	    sweep->now - READ_ONCE(ts->entered_ns) < TCPSTATE_SWEEP_MIN_AGE_NS)
+	    tcpstate_sweep_too_young(sweep, READ_ONCE(ts->entered_ns)))
 		return;
 	if (!tcpstate_sweep_state(READ_ONCE(ts->state), adopted))
 		return;
@@ -125,8 +136,10 @@ static unsigned int tcpstate_sweep(bool adopted_only)
 		struct net *net;
 
 		cond_resched();
+		/* It may have moved since the walk: judged again as it is now. */
 		if (!tcpstate_tuple_of(sweep.cookies[i], &t) ||
-		    !tcpstate_sweep_state(t.state, adopted_only))
+		    !tcpstate_sweep_state(t.state, adopted_only) ||
+		    (!adopted_only && tcpstate_sweep_too_young(&sweep, t.entered_ns)))
 			continue;
 		net = tcpstate_netns_cache_get(&cache, t.netns_ino);
 		/* A namespace on its way out purges its sockets itself. */
