@@ -320,7 +320,12 @@ int tcpstate_debugfs_init(void)
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
 	ret = tcpstate_log_debugfs_init(&tcpstate_log, dir);
 	if (ret) {
-		/* Its files name this module's code: none may outlive a failed load. */
+		/*
+		 * Its files name this module's code: none may outlive a
+		 * failed load. A reader of events may be asleep already, and
+		 * the removal waits for it: wake it first.
+		 */
+		tcpstate_log_shutdown(&tcpstate_log);
 		debugfs_remove_recursive(dir);
 		return ret;
 	}

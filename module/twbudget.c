@@ -33,7 +33,8 @@
  * The worker must stop before the engine's hooks go (module unload,
  * tcpstate_twbudget_stop()): a kill the engine no longer sees leaves the
  * count over budget, and the worker would go on killing every socket it
- * has queued. Should a kill go unseen otherwise, a run ends there.
+ * has queued. Should a kill go unseen otherwise, a run ends there and
+ * the worker looks again.
  */
 #include <linux/err.h>
 #include <linux/ktime.h>
@@ -248,9 +249,10 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	inet_twsk_deschedule_put(inet_twsk(sk));
 	local_bh_enable();
 	/*
-	 * Its kill went through the engine and took the entry away: the
-	 * kill is done by now, by us or by its timer, which
-	 * inet_twsk_deschedule_put() waited for.
+	 * Its kill went through the engine and took the entry away, unless
+	 * another path (its timer, a SYN reusing its tuple) won the timer
+	 * and is killing it right now: inet_twsk_deschedule_put() waits
+	 * only for the timer's handler.
 	 */
 	rcu_read_lock();
 	unseen = tcpstate_tw_live(cookie);
@@ -297,7 +299,13 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICTED);
 			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, spent);
 		} else if (evicted < 0) {
-			/* The count will not fall: stop before the whole FIFO goes. */
+			/*
+			 * Unseen: another path may be killing it this very
+			 * moment (a SYN reusing its tuple), or the hooks are
+			 * going. Either way, killing on would not lower the
+			 * count: stop, and look again once that kill is in.
+			 */
+			tcpstate_twbudget_kick();
 			break;
 		}
 		cond_resched();

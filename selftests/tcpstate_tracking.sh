@@ -350,10 +350,11 @@ cookies_in_table()
 
 # sockets_read_twice: debugfs sockets read to the end, rewound (lseek 0)
 # and read again through the same open file; prints "FIRST SECOND same"
-# or "... differ", the counts of rows, compared by their first seven
-# columns (cookie to remote: the ages move). A rewind must walk the table
-# from the top again: until 2026-12-06 it went on with the walk before,
-# which had ended, and the second read showed no row.
+# or "... differ", the counts of the cookies each read lists (a set: a
+# table resize may show a row twice; states and ages may move). A rewind
+# must walk the table from the top again: until 2026-12-06 it went on
+# with the walk before, which had ended, and the second read showed no
+# row.
 sockets_read_twice()
 {
 	python3 - "$DEBUGFS/sockets" <<-'PY'
@@ -366,7 +367,7 @@ sockets_read_twice()
 	        if not chunk:
 	            break
 	        data += chunk
-	    return sorted(" ".join(l.split()[:7]) for l in data.decode().splitlines()[1:])
+	    return {l.split()[0] for l in data.decode().splitlines()[1:]}
 	first = rows()
 	os.lseek(fd, 0, os.SEEK_SET)
 	second = rows()
