@@ -911,7 +911,9 @@ static void tcpstate_prefixes_free(struct tcpstate_syn_prefixes *prefixes)
 /*
  * In a ref's slot, beside the slot's index + 1: its socket was counted
  * in a slot of the table the recount that counted it replaces, which it
- * must leave too (tcpstate_prefix_of()).
+ * must leave too (tcpstate_prefix_of()). Only a recount's +1 sets it
+ * (tcpstate_recounting_add()): the engine's lock-free +1 never names a
+ * table being built.
  */
 #define TCPSTATE_PREFIX_REF_IN_REPLACED	BIT(31)
 
@@ -970,7 +972,9 @@ static struct tcpstate_syn_prefix *tcpstate_prefix_of(struct tcpstate_limit *l,
  * SYN through (the request sock takes the place over), else a place
  * taken now. Caller holds ts's entry lock; slots change without a lock
  * (see tcpstate_prefix_key()). Without a recount, the engine calls this
- * directly (tcpstate_syncap_account() in limits.h decides, inline).
+ * directly (tcpstate_syncap_account() in limits.h decides, inline), so a
+ * +1 here knows nothing of a recount: into a table a recount builds, it
+ * goes through tcpstate_recounting_add().
  */
 void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixes *prefixes,
 			   struct tcpstate_sock *ts, int delta)
@@ -978,9 +982,7 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
 	struct tcpstate_syn_prefix_bucket *bucket[2];
 	struct tcpstate_syn_prefix *slot, *held, *free;
-	struct tcpstate_syn_prefixes *replaced = NULL;
 	struct in6_addr raddr, prefix;
-	u32 in_replaced = 0;
 	u8 family;
 
 	if (delta < 0) {
@@ -989,14 +991,8 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 			tcpstate_prefix_put(prefixes, slot);
 		return;
 	}
-	/* Counted by a recount: whether the table it replaces counts ts too. */
-	if (prefixes == rcu_access_pointer(l->syn.recounting))
-		replaced = rcu_access_pointer(l->syn.prefixes);
-	if (replaced && ref->gen == replaced->gen &&
-	    (ref->slot & ~TCPSTATE_PREFIX_REF_IN_REPLACED))
-		in_replaced = TCPSTATE_PREFIX_REF_IN_REPLACED;
 	ref->gen = prefixes->gen;
-	ref->slot = in_replaced;
+	ref->slot = 0;
 	slot = tcpstate_prefix_adopt(prefixes, ts);
 	if (!slot) {
 		tcpstate_sock_remote(ts, &raddr, &family);
@@ -1008,7 +1004,32 @@ void tcpstate_prefixes_add(struct tcpstate_limit *l, struct tcpstate_syn_prefixe
 		tcpstate_limits_stat_inc(TCPSTATE_LSTAT_PREFIX_UNTRACKED);
 		return;
 	}
-	ref->slot = (tcpstate_prefix_index(prefixes, slot) + 1) | in_replaced;
+	ref->slot = tcpstate_prefix_index(prefixes, slot) + 1;
+}
+
+/*
+ * As tcpstate_prefixes_add() on recounting, the table a recount of l's
+ * prefixes builds to replace replaced (NULL: none). A +1 overwrites ts's
+ * ref, the one record of whether replaced counts ts: read it first, and
+ * keep the answer in the new ref (TCPSTATE_PREFIX_REF_IN_REPLACED). Caller
+ * holds what tcpstate_prefixes_add() asks, and l's lock, which keeps both
+ * tables' pointers still.
+ */
+static void tcpstate_recounting_add(struct tcpstate_limit *l,
+				    struct tcpstate_syn_prefixes *recounting,
+				    const struct tcpstate_syn_prefixes *replaced,
+				    struct tcpstate_sock *ts, int delta)
+{
+	struct tcpstate_prefix_ref *ref = tcpstate_syncap_ref(l, ts);
+	bool in_replaced = false;
+
+	lockdep_assert_held(&l->syn.lock);
+	/* Counted there: ts's ref names replaced, and a slot of it. */
+	if (delta > 0 && replaced && ref->gen == replaced->gen)
+		in_replaced = ref->slot & ~TCPSTATE_PREFIX_REF_IN_REPLACED;
+	tcpstate_prefixes_add(l, recounting, ts, delta);
+	if (in_replaced)
+		ref->slot |= TCPSTATE_PREFIX_REF_IN_REPLACED;
 }
 
 /*
@@ -1030,21 +1051,22 @@ void __tcpstate_syncap_account(struct tcpstate_limit *l, struct tcpstate_sock *t
 		tcpstate_prefixes_add(l, prefixes, ts, delta);
 	/* Last: ts's ref names the table that will stay. */
 	if (recounting && tcpstate_limits_walk_follows(ts, delta))
-		tcpstate_prefixes_add(l, recounting, ts, delta);
+		tcpstate_recounting_add(l, recounting, prefixes, ts, delta);
 	spin_unlock(&l->syn.lock);
 }
 
 /* The walk of a recount, under ts's entry lock. */
 static void tcpstate_syncap_recount_one(struct tcpstate_sock *ts, void *arg)
 {
-	struct tcpstate_syn_prefixes *recounting;
+	struct tcpstate_syn_prefixes *prefixes, *recounting;
 	struct tcpstate_limit *l = arg;
 
 	if (ts->state != TCPSTATE_SYN_RECV || !tcpstate_scope_match(&l->scope, ts))
 		return;
 	spin_lock(&l->syn.lock);
+	prefixes = rcu_dereference_protected(l->syn.prefixes, lockdep_is_held(&l->syn.lock));
 	recounting = rcu_dereference_protected(l->syn.recounting, lockdep_is_held(&l->syn.lock));
-	tcpstate_prefixes_add(l, recounting, ts, 1);
+	tcpstate_recounting_add(l, recounting, prefixes, ts, 1);
 	spin_unlock(&l->syn.lock);
 }
 

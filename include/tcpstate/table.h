@@ -20,7 +20,9 @@
 /*
  * Which slot of which prefix table (syncap.c) counts an entry: gen names
  * the table (0: none), slot is the slot's index + 1 (0: the table could
- * not count it, both its buckets were full).
+ * not count it, both its buckets were full), its top bit whether the
+ * table a recount replaces counts the entry too
+ * (TCPSTATE_PREFIX_REF_IN_REPLACED).
  */
 struct tcpstate_prefix_ref {
 	u32 gen;

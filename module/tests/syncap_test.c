@@ -101,6 +101,22 @@ static void test_move(struct syncap_test *t, struct tcpstate_sock *ts, int delta
 	spin_unlock_bh(&t->cap.syn.lock);
 }
 
+/* The walk of a recount of t's cap reaching ts, under ts's entry lock (BHs off). */
+static void test_walk(struct syncap_test *t, struct tcpstate_sock *ts)
+{
+	local_bh_disable();
+	tcpstate_syncap_recount_one(ts, &t->cap);
+	local_bh_enable();
+}
+
+/* The engine moving ts by delta while t's cap is recounted, under ts's entry lock. */
+static void test_account(struct syncap_test *t, struct tcpstate_sock *ts, int delta)
+{
+	local_bh_disable();
+	__tcpstate_syncap_account(&t->cap, ts, delta);
+	local_bh_enable();
+}
+
 /* What the hook would count for a SYN from addr. */
 static int test_hook_count(struct kunit *test, struct syncap_test *t, const char *addr)
 {
@@ -316,12 +332,38 @@ static void prefix_socket_leaves_table_being_replaced_and_its_successor(struct k
 	KUNIT_ASSERT_NOT_NULL(test, fresh);
 	RCU_INIT_POINTER(t->cap.syn.prefixes, t->prefixes);
 	RCU_INIT_POINTER(t->cap.syn.recounting, fresh);
+	test_move(t, a, 1);
+	test_walk(t, a);
 	spin_lock_bh(&t->cap.syn.lock);
-	tcpstate_prefixes_add(&t->cap, t->prefixes, a, 1);
-	tcpstate_prefixes_add(&t->cap, fresh, a, 1);	/* the recount's walk */
 	tcpstate_prefixes_add(&t->cap, t->prefixes, a, -1);
 	tcpstate_prefixes_add(&t->cap, fresh, a, -1);
 	spin_unlock_bh(&t->cap.syn.lock);
+	RCU_INIT_POINTER(t->cap.syn.prefixes, NULL);
+	RCU_INIT_POINTER(t->cap.syn.recounting, NULL);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->nr), 0);
+	tcpstate_prefixes_free(fresh);
+}
+
+/*
+ * A socket entering SYN_RECV while a recount runs is counted by the table
+ * being replaced and by its successor; leaving, it leaves both.
+ */
+static void prefix_socket_entering_during_recount_leaves_both_tables(struct kunit *test)
+{
+	struct syncap_test *t = test->priv;
+	struct tcpstate_sock *a = test_reqsk_from(test, "10.9.9.1");
+	struct tcpstate_syn_prefixes *fresh = tcpstate_prefixes_alloc(&t->cap);
+
+	KUNIT_ASSERT_NOT_NULL(test, fresh);
+	t->cap.syn.prefix_max = 1;
+	RCU_INIT_POINTER(t->cap.syn.prefixes, t->prefixes);
+	RCU_INIT_POINTER(t->cap.syn.recounting, fresh);
+	test_account(t, a, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fresh->nr), 1);
+	test_account(t, a, -1);
 	RCU_INIT_POINTER(t->cap.syn.prefixes, NULL);
 	RCU_INIT_POINTER(t->cap.syn.recounting, NULL);
 
@@ -346,8 +388,8 @@ static void prefix_socket_uncounted_by_replaced_table_leaves_it_alone(struct kun
 	test_untracked_then_tracked(test, t, untracked, tracked);
 	RCU_INIT_POINTER(t->cap.syn.prefixes, t->prefixes);
 	RCU_INIT_POINTER(t->cap.syn.recounting, fresh);
+	test_walk(t, untracked);
 	spin_lock_bh(&t->cap.syn.lock);
-	tcpstate_prefixes_add(&t->cap, fresh, untracked, 1);	/* the recount's walk */
 	tcpstate_prefixes_add(&t->cap, t->prefixes, untracked, -1);
 	tcpstate_prefixes_add(&t->cap, fresh, untracked, -1);
 	spin_unlock_bh(&t->cap.syn.lock);
@@ -592,6 +634,7 @@ static struct kunit_case tcpstate_syncap_prefixes_cases[] = {
 	KUNIT_CASE(prefix_untracked_socket_leaving_keeps_count_of_tracked_one),
 	KUNIT_CASE(prefix_socket_leaving_changes_no_table_that_did_not_count_it),
 	KUNIT_CASE(prefix_socket_leaves_table_being_replaced_and_its_successor),
+	KUNIT_CASE(prefix_socket_entering_during_recount_leaves_both_tables),
 	KUNIT_CASE(prefix_socket_uncounted_by_replaced_table_leaves_it_alone),
 	KUNIT_CASE(prefix_goes_to_emptier_bucket),
 	KUNIT_CASE(prefix_high_water_mark_stays_after_sockets_go),
