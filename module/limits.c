@@ -76,6 +76,7 @@ static const char *const tcpstate_limits_stat_names[TCPSTATE_LSTAT_NR] = {
 	[TCPSTATE_LSTAT_PREFIX_UNTRACKED]	= "syn_prefix_untracked",
 	[TCPSTATE_LSTAT_TW_EVICTED]		= "tw_evicted",
 	[TCPSTATE_LSTAT_TW_EVICT_FAILED]	= "tw_evict_failed",
+	[TCPSTATE_LSTAT_TW_EVICT_RETRIED]	= "tw_evict_retried",
 	[TCPSTATE_LSTAT_TW_UNQUEUED]		= "tw_unqueued",
 	[TCPSTATE_LSTAT_TW_EVICT_NS]		= "tw_evict_ns",
 	[TCPSTATE_LSTAT_ALERTS_FIRED]		= "alerts_fired",

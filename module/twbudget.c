@@ -23,12 +23,15 @@
  * inet_twsk_deschedule_put() waits for the timer (del_timer_sync) and
  * would re-enter our own probes. A worker does it, with the limits mutex
  * held, in process context with BHs off as inet_twsk_purge() does: it
- * pops the oldest cookie, finds the socket in the established hash by
+ * takes the oldest cookie, finds the socket in the established hash by
  * the tuple the table recorded, checks it is that cookie still in
  * TIME_WAIT, and hands the reference the lookup took to
- * inet_twsk_deschedule_put(). Between the moment a socket takes a scope
- * over budget and the worker's run the count exceeds the budget: that is
- * the slack README "Limits" gives, measured.
+ * inet_twsk_deschedule_put(). The cookie leaves the head only once its
+ * socket is gone: one still on its way into the established hash stays
+ * the oldest, and the worker tries it again (tcpstate_tw_evict()).
+ * Between the moment a socket takes a scope over budget and the worker's
+ * run the count exceeds the budget: that is the slack README "Limits"
+ * gives, measured.
  *
  * The worker must stop before the engine's hooks go (module unload,
  * tcpstate_twbudget_stop()): a kill the engine no longer sees leaves the
@@ -59,6 +62,15 @@ struct tcpstate_tw_chunk {
 
 /* Stale heads dropped per append: enough to keep up with expiry. */
 #define TCPSTATE_TW_TRIM_PER_PUSH 2
+
+/*
+ * ns after its entry went TIME_WAIT that a socket may still be in its
+ * hashdance, not yet findable as a timewait sock (tcpstate_tw_evict()).
+ * The hashdance takes microseconds; the rest is room for a vCPU the host
+ * stops, and bounds how long the worker retries a socket that has gone
+ * without a kill the engine saw.
+ */
+#define TCPSTATE_TW_SETTLE_NS (10 * NSEC_PER_MSEC)
 
 static void tcpstate_twbudget_work_fn(struct work_struct *work);
 static DECLARE_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
@@ -221,9 +233,22 @@ void tcpstate_twbudget_kick(void)
 /* --- the worker ---------------------------------------------------------- */
 
 /*
- * Kills the TIME_WAIT socket of cookie: 1 if it did, 0 if it was not there
- * to kill, -ESRCH if it killed it but the engine did not see the kill
- * (its hooks are going: nothing the worker kills lowers a count any more).
+ * Kills the TIME_WAIT socket of cookie: 1 if it did; 0 if there is none
+ * to kill (its cookie is stale, or its socket cannot be found any more);
+ * -ESRCH if it is going but the engine has not seen its kill (another
+ * path's kill in flight, or the hooks going: see below); -EAGAIN if the
+ * socket is still on its way into TIME_WAIT, to be tried again.
+ *
+ * The engine sees TIME_WAIT at the entry of the hashdance
+ * (TCPSTATE_TW_HASH_SYMBOL), before the timewait sock takes its full
+ * sock's place in the established hash. Until it has, the lookup finds
+ * the full sock, which has the same cookie and is not in TIME_WAIT; on
+ * 6.1, inet_twsk_hashdance() hashes the timewait sock before it gives it
+ * a reference count, and the lookup, which gives up on a socket whose
+ * count is 0, finds nothing. Both last as long as the hashdance: a
+ * socket not found in TIME_WAIT once its entry is older than
+ * TCPSTATE_TW_SETTLE_NS is taken for gone (a kill the engine missed, or
+ * a connect() reusing its tuple, which unhashes it before the kill).
  */
 static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 {
@@ -234,14 +259,21 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 
 	if (!tcpstate_tuple_of(cookie, &target) || target.state != TCPSTATE_TIME_WAIT)
 		return 0;	/* gone: stale */
+	/* A namespace on its way out purges its sockets itself. */
 	net = tcpstate_netns_cache_get(cache, target.netns_ino);
 	if (!net)
 		goto failed;
 	sk = tcpstate_lookup_cookie(net, &target, cookie);
-	if (IS_ERR_OR_NULL(sk))
+	/* More devices than the lookup tries: a retry would miss it again. */
+	if (IS_ERR(sk))
 		goto failed;
-	if (sk->sk_state != TCP_TIME_WAIT) {
+	if (sk && sk->sk_state != TCP_TIME_WAIT) {
 		sock_gen_put(sk);
+		sk = NULL;
+	}
+	if (!sk) {
+		if ((s64)(ktime_get_ns() - target.entered_ns) < (s64)TCPSTATE_TW_SETTLE_NS)
+			return -EAGAIN;
 		goto failed;
 	}
 	/* Hands the lookup's reference on, as inet_twsk_purge() does. */
@@ -250,9 +282,13 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	local_bh_enable();
 	/*
 	 * Its kill went through the engine and took the entry away, unless
-	 * another path (its timer, a SYN reusing its tuple) won the timer
-	 * and is killing it right now: inet_twsk_deschedule_put() waits
-	 * only for the timer's handler.
+	 * another path (a SYN or a connect() reusing its tuple, its
+	 * namespace's purge) won the timer and is killing it right now:
+	 * inet_twsk_deschedule_put() waits only for the timer's own
+	 * handler. Either way it is going. Losing the timer never means it
+	 * was not armed yet: tcp_time_wait() arms it before the hashdance
+	 * on 6.1, and on 6.12 the hashdance arms it under the bucket lock
+	 * that inet_twsk_deschedule_put() takes first.
 	 */
 	rcu_read_lock();
 	unseen = tcpstate_tw_live(cookie);
@@ -265,6 +301,18 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 failed:
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_FAILED);
 	return 0;
+}
+
+/*
+ * The worker is done with cookie: off the head, unless the engine's trim
+ * took it first (a cookie whose socket has gone is stale to the trim).
+ */
+static void tcpstate_tw_drop_if_head(struct tcpstate_limit *l, u64 cookie)
+{
+	spin_lock_irq(&l->tw.lock);
+	if (l->tw.fifo.queued && tcpstate_tw_peek(&l->tw.fifo) == cookie)
+		tcpstate_tw_drop_head(&l->tw.fifo);
+	spin_unlock_irq(&l->tw.lock);
 }
 
 static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
@@ -287,11 +335,20 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 			break;
 		}
 		cookie = tcpstate_tw_peek(&l->tw.fifo);
-		tcpstate_tw_drop_head(&l->tw.fifo);
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
 		evicted = tcpstate_tw_evict(cookie, &cache);
+		if (evicted == -EAGAIN) {
+			/*
+			 * Still the oldest, and killable in a moment: a
+			 * younger one must not go in its place.
+			 */
+			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_RETRIED);
+			tcpstate_twbudget_kick();
+			break;
+		}
+		tcpstate_tw_drop_if_head(l, cookie);
 		if (evicted > 0) {
 			u64 spent = ktime_get_ns() - start;
 

@@ -172,6 +172,7 @@ enum tcpstate_limit_stat {
 	TCPSTATE_LSTAT_PREFIX_UNTRACKED,	/* both buckets of its prefix full */
 	TCPSTATE_LSTAT_TW_EVICTED,
 	TCPSTATE_LSTAT_TW_EVICT_FAILED,		/* gone, or still there after the kill */
+	TCPSTATE_LSTAT_TW_EVICT_RETRIED,	/* still entering TIME_WAIT: tried again */
 	TCPSTATE_LSTAT_TW_UNQUEUED,		/* no memory for the FIFO: not evictable */
 	TCPSTATE_LSTAT_TW_EVICT_NS,		/* time the worker spent evicting */
 	TCPSTATE_LSTAT_ALERTS_FIRED,

@@ -2,23 +2,44 @@
 /*
  * KUnit: tcpstate_twbudget_fifo, the FIFO of cookies a TIME_WAIT budget
  * keeps, oldest first (twbudget.c): what the engine appends and trims,
- * and how the worker compacts it when a head that lives on holds stale
- * cookies behind it. A cookie is live while the table holds it in
- * TIME_WAIT; the worker itself stays out (its killing needs real sockets:
- * the selftests drive it).
+ * how the worker compacts it when a head that lives on holds stale
+ * cookies behind it, and which cookie the worker's eviction leaves at the
+ * head when it cannot kill. A cookie is live while the table holds it in
+ * TIME_WAIT. The work itself never runs (the tests keep it stopped), and
+ * no test lets an eviction reach a kill: that needs real sockets, and the
+ * selftests drive it.
  */
 #include <kunit/test.h>
 #include "../twbudget.c"
 
-/* What the worker would call; never reached: the tests keep it stopped. */
+/*
+ * What an eviction finds, as a test sets it: an entry's state and age
+ * from the table, and in the established hash test_lookup_sk for
+ * test_lookup_cookie (never a TIME_WAIT sock), nothing for any other.
+ */
+static u64 test_lookup_cookie;
+static struct sock *test_lookup_sk;
+
 bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t)
 {
-	return false;
+	struct tcpstate_sock *ts;
+	bool found = false;
+
+	rcu_read_lock();
+	ts = tcpstate_table_lookup(cookie);
+	if (ts) {
+		memset(t, 0, sizeof(*t));
+		t->state = ts->state;
+		t->entered_ns = ts->entered_ns;
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino)
 {
-	return NULL;
+	return &init_net;
 }
 
 void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache)
@@ -27,7 +48,10 @@ void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache)
 
 struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple *t, u64 cookie)
 {
-	return NULL;
+	if (cookie != test_lookup_cookie || !test_lookup_sk)
+		return NULL;
+	sock_hold(test_lookup_sk);
+	return test_lookup_sk;
 }
 
 void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
@@ -53,6 +77,8 @@ static int twbudget_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tcpstate_twbudget_create(l), 0);
 	/* No work: what the tests append must stay where they look. */
 	WRITE_ONCE(tcpstate_twbudget_stopped, true);
+	test_lookup_cookie = 0;
+	test_lookup_sk = NULL;
 	return 0;
 }
 
@@ -68,8 +94,9 @@ static void twbudget_test_exit(struct kunit *test)
 	WRITE_ONCE(tcpstate_twbudget_stopped, false);
 }
 
-/* cookie in TIME_WAIT in the table, and in l's count. */
-static void test_tw_live(struct kunit *test, struct tcpstate_limit *l, u64 cookie)
+/* cookie in TIME_WAIT in the table since now, and in l's count. */
+static struct tcpstate_sock *test_tw_live(struct kunit *test, struct tcpstate_limit *l,
+					  u64 cookie)
 {
 	struct tcpstate_sock *ts;
 	bool full;
@@ -77,7 +104,20 @@ static void test_tw_live(struct kunit *test, struct tcpstate_limit *l, u64 cooki
 	ts = tcpstate_table_insert(cookie, &full);
 	KUNIT_ASSERT_NOT_NULL(test, ts);
 	ts->state = TCPSTATE_TIME_WAIT;
+	ts->entered_ns = ktime_get_ns();
 	atomic_inc(&l->count);
+	return ts;
+}
+
+/* A full sock in state, held once (by the hash): the lookup takes its own reference. */
+static struct sock *test_full_sock(struct kunit *test, int state)
+{
+	struct sock *sk = kunit_kzalloc(test, sizeof(*sk), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sk);
+	sk->sk_state = state;
+	refcount_set(&sk->sk_refcnt, 1);
+	return sk;
 }
 
 /* The engine's append, for a socket entering TIME_WAIT in l's scope: under RCU. */
@@ -88,6 +128,23 @@ static void test_tw_enter(struct tcpstate_limit *l, u64 cookie)
 	rcu_read_lock();
 	tcpstate_twbudget_account(l, &ts, 1);
 	rcu_read_unlock();
+}
+
+/*
+ * l one over a budget of 1: cookie 1, in TIME_WAIT for oldest_ns, then 2,
+ * just entered, both queued.
+ */
+static void test_tw_one_over_budget(struct kunit *test, struct tcpstate_limit *l,
+				    u64 oldest_ns)
+{
+	struct tcpstate_sock *oldest;
+
+	l->tw.budget = 1;
+	oldest = test_tw_live(test, l, 1);
+	oldest->entered_ns -= oldest_ns;
+	test_tw_live(test, l, 2);
+	test_tw_enter(l, 1);
+	test_tw_enter(l, 2);
 }
 
 /* l's FIFO, popped: its cookies oldest first, n of them at most. */
@@ -216,12 +273,71 @@ static void fifo_bloated_beyond_twice_live_count_and_a_chunk(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_tw_bloated(l));
 }
 
+/*
+ * What the lookup finds of a socket the engine saw enter TIME_WAIT, at
+ * the hashdance's entry, while the hashdance goes on: its full sock, same
+ * cookie, not yet replaced in the established hash; or, on 6.1, which
+ * hashes the timewait sock before it gives it a reference count, nothing
+ * (the lookup skips a socket whose count is 0).
+ */
+struct hashdance_case {
+	const char *found;
+	int full_state;		/* of the full sock found; 0: nothing found */
+};
+
+static const struct hashdance_case hashdance_cases[] = {
+	{ "its full sock", TCP_FIN_WAIT1 },
+	{ "nothing", 0 },
+};
+
+static void hashdance_case_desc(const struct hashdance_case *c, char *desc)
+{
+	strscpy(desc, c->found, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hashdance, hashdance_cases, hashdance_case_desc);
+
+/* 1 is still the oldest, killable in a moment: 2 must not go in its place. */
+static void evict_leaves_head_still_in_its_hashdance(struct kunit *test)
+{
+	const struct hashdance_case *c = test->param_value;
+	struct tcpstate_limit *l = test->priv;
+	u64 left[3];
+
+	test_tw_one_over_budget(test, l, 0);
+	if (c->full_state) {
+		test_lookup_cookie = 1;
+		test_lookup_sk = test_full_sock(test, c->full_state);
+	}
+	tcpstate_twbudget_enforce(l);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 2U);
+	KUNIT_EXPECT_EQ(test, left[0], 1ULL);
+	KUNIT_EXPECT_EQ(test, left[1], 2ULL);
+}
+
+/*
+ * Long after entering TIME_WAIT, not found is gone: 1 goes, and the
+ * worker moves on to 2, which, just entered, it leaves at the head.
+ */
+static void evict_drops_head_not_found_long_after_entering(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	u64 left[3];
+
+	test_tw_one_over_budget(test, l, 2 * TCPSTATE_TW_SETTLE_NS);
+	tcpstate_twbudget_enforce(l);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 1U);
+	KUNIT_EXPECT_EQ(test, left[0], 2ULL);
+}
+
 static struct kunit_case tcpstate_twbudget_fifo_cases[] = {
 	KUNIT_CASE(fifo_compaction_drops_stale_cookies_behind_live_head),
 	KUNIT_CASE(fifo_compaction_keeps_live_cookies_in_order),
 	KUNIT_CASE(fifo_install_puts_arrivals_after_it),
 	KUNIT_CASE(fifo_trims_two_stale_heads_per_append),
 	KUNIT_CASE(fifo_bloated_beyond_twice_live_count_and_a_chunk),
+	KUNIT_CASE_PARAM(evict_leaves_head_still_in_its_hashdance, hashdance_gen_params),
+	KUNIT_CASE(evict_drops_head_not_found_long_after_entering),
 	{}
 };
 
