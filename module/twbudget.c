@@ -16,7 +16,7 @@
  * cookie behind it would stay, 8 bytes per socket the scope ever had in
  * TIME_WAIT. Once the FIFO holds more than twice the live count (and a
  * chunk), the worker compacts it: every stale cookie goes, wherever it
- * is (tcpstate_tw_compact()).
+ * is (tcpstate_tw_compact_if_bloated()).
  *
  * Killing cannot happen where the engine runs: the hooks run inside TCP's
  * own functions (ftrace callbacks and kretprobes), and
@@ -179,10 +179,11 @@ static unsigned int tcpstate_tw_fifo_install(struct tcpstate_limit *l,
 /*
  * Whether l's FIFO holds over twice as many cookies as its scope has
  * TIME_WAIT sockets, and a chunk more: then most of it is stale and
- * stuck behind a head that lives on. Under l->tw.lock.
+ * stuck behind a head that lives on.
  */
 static bool tcpstate_tw_fifo_bloated(struct tcpstate_limit *l)
 {
+	lockdep_assert_held(&l->tw.lock);
 	return l->tw.fifo.queued > 2 * (unsigned int)max(atomic_read(&l->count), 0) +
 				   TCPSTATE_TW_CHUNK_COOKIES;
 }
@@ -371,24 +372,30 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 }
 
 /*
- * Drops every stale cookie of l's FIFO, wherever it is, keeping the
- * order of the rest. The FIFO is taken out under the lock, filtered
- * outside it (the table lookups need no lock of ours) and installed
- * again ahead of the cookies that arrived meanwhile. Worker, mutex held,
- * so no eviction and no other compaction runs at once.
+ * If l's FIFO is bloated, drops every stale cookie of it, wherever it
+ * is, keeping the order of the rest. The FIFO is tested and taken out in
+ * one hold of the lock, filtered outside it (the table lookups need no
+ * lock of ours, the kept cookies' chunks are allocated with GFP_KERNEL,
+ * and it yields between cookies) and installed again ahead of the
+ * cookies that arrived meanwhile. Worker, mutex held, so no eviction and
+ * no other compaction runs at once.
  */
-static void tcpstate_tw_compact(struct tcpstate_limit *l)
+static void tcpstate_tw_compact_if_bloated(struct tcpstate_limit *l)
 {
 	struct tcpstate_tw_fifo old, kept;
 	unsigned int lost = 0;
+	bool bloated, live;
 	u64 cookie;
-	bool live;
 
 	tcpstate_tw_fifo_init(&old);
 	tcpstate_tw_fifo_init(&kept);
 	spin_lock_irq(&l->tw.lock);
-	tcpstate_tw_fifo_move(&old, &l->tw.fifo);
+	bloated = tcpstate_tw_fifo_bloated(l);
+	if (bloated)
+		tcpstate_tw_fifo_move(&old, &l->tw.fifo);
 	spin_unlock_irq(&l->tw.lock);
+	if (!bloated)
+		return;
 	while (old.queued) {
 		cookie = tcpstate_tw_peek(&old);
 		tcpstate_tw_drop_head(&old);
@@ -405,13 +412,7 @@ static void tcpstate_tw_compact(struct tcpstate_limit *l)
 
 static void tcpstate_twbudget_work_one(struct tcpstate_limit *l)
 {
-	bool bloated;
-
-	spin_lock_irq(&l->tw.lock);
-	bloated = tcpstate_tw_fifo_bloated(l);
-	spin_unlock_irq(&l->tw.lock);
-	if (bloated)
-		tcpstate_tw_compact(l);
+	tcpstate_tw_compact_if_bloated(l);
 	if (!READ_ONCE(tcpstate_twbudget_stopped))
 		tcpstate_twbudget_enforce(l);
 }

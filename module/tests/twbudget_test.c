@@ -187,7 +187,7 @@ static void fifo_compaction_drops_stale_cookies_behind_live_head(struct kunit *t
 		test_tw_enter(l, i);	/* 2..n never live: gone already */
 	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, n);
 	KUNIT_EXPECT_TRUE(test, test_tw_bloated(l));
-	tcpstate_tw_compact(l);
+	tcpstate_tw_compact_if_bloated(l);
 	KUNIT_EXPECT_FALSE(test, test_tw_bloated(l));
 	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 1U);
 	KUNIT_EXPECT_EQ(test, left[0], 1ULL);
@@ -205,10 +205,23 @@ static void fifo_compaction_keeps_live_cookies_in_order(struct kunit *test)
 			test_tw_live(test, l, i);
 		test_tw_enter(l, i);
 	}
-	tcpstate_tw_compact(l);
+	tcpstate_tw_compact_if_bloated(l);
 	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 6U);
 	for (i = 0; i < 6; i++)
 		KUNIT_EXPECT_EQ(test, left[i], (u64)(200 * i + 1));
+}
+
+/* Stale cookies behind a live head, too few to bloat the FIFO: left as they are. */
+static void fifo_compaction_leaves_fifo_not_bloated_alone(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	unsigned int i;
+
+	test_tw_live(test, l, 1);
+	for (i = 1; i <= 10; i++)
+		test_tw_enter(l, i);	/* 2..10 never live */
+	tcpstate_tw_compact_if_bloated(l);
+	KUNIT_EXPECT_EQ(test, l->tw.fifo.queued, 10U);
 }
 
 /* What arrives while a seed is sorted or a compaction filters comes after it. */
@@ -333,6 +346,7 @@ static void evict_drops_head_not_found_long_after_entering(struct kunit *test)
 static struct kunit_case tcpstate_twbudget_fifo_cases[] = {
 	KUNIT_CASE(fifo_compaction_drops_stale_cookies_behind_live_head),
 	KUNIT_CASE(fifo_compaction_keeps_live_cookies_in_order),
+	KUNIT_CASE(fifo_compaction_leaves_fifo_not_bloated_alone),
 	KUNIT_CASE(fifo_install_puts_arrivals_after_it),
 	KUNIT_CASE(fifo_trims_two_stale_heads_per_append),
 	KUNIT_CASE(fifo_bloated_beyond_twice_live_count_and_a_chunk),
