@@ -293,6 +293,7 @@ static void tcpstate_on_tw_kill(struct ftrace_regs *fregs)
 struct tcpstate_entry_hook {
 	struct ftrace_ops ops;
 	const char *symbol;
+	unsigned long ip;	/* the symbol's address (tcpstate_find_entry_hooks()) */
 	void (*handler)(struct ftrace_regs *fregs);
 };
 
@@ -371,15 +372,45 @@ static void tcpstate_unregister_entry_hooks(unsigned int n)
 	}
 }
 
-/* ftrace_set_filter() parses (and may cut) its buffer: give it a copy. */
+/*
+ * Each hooked function's address, for ftrace_set_filter_ip(), through
+ * kprobes registered for the lookup only: kallsyms_lookup_name() is not
+ * exported. Not ftrace_set_filter() by name: in 6.1 and 6.12 alike, when
+ * an allocation fails while it matches the name, match_records() returns
+ * -ENOMEM where ftrace_set_hash() tests for "no match" (0), so the call
+ * returns 0 with an empty filter, and an ftrace_ops with an empty filter
+ * traces every function in the kernel: our handler would take each
+ * one's first argument for a socket. The address path returns its
+ * errors. (Found by tcpstate_faults.sh's fault in every point of the load.)
+ */
+static int tcpstate_find_entry_hooks(void)
+{
+	struct kprobe lookups[TCPSTATE_ENTRY_HOOKS_NR] = {};
+	struct kprobe *kps[TCPSTATE_ENTRY_HOOKS_NR];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++) {
+		lookups[i].symbol_name = tcpstate_entry_hooks[i].symbol;
+		kps[i] = &lookups[i];
+	}
+	ret = register_kprobes(kps, TCPSTATE_ENTRY_HOOKS_NR);
+	if (ret) {
+		pr_err("cannot find the functions to hook: %d\n", ret);
+		return ret;
+	}
+	unregister_kprobes(kps, TCPSTATE_ENTRY_HOOKS_NR);
+	for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++)
+		tcpstate_entry_hooks[i].ip = (unsigned long)lookups[i].addr;
+	return 0;
+}
+
 static int tcpstate_register_entry_hook(struct tcpstate_entry_hook *hook)
 {
-	char symbol[KSYM_NAME_LEN];
 	int ret;
 
 	hook->ops.func = tcpstate_entry_callback;
-	strscpy(symbol, hook->symbol, sizeof(symbol));
-	ret = ftrace_set_filter(&hook->ops, symbol, strlen(symbol), 1);
+	ret = ftrace_set_filter_ip(&hook->ops, hook->ip, 0, 1);
 	if (!ret)
 		ret = register_ftrace_function(&hook->ops);
 	if (ret) {
@@ -394,6 +425,9 @@ static int tcpstate_register_entry_hooks(void)
 	unsigned int i;
 	int ret;
 
+	ret = tcpstate_find_entry_hooks();
+	if (ret)
+		return ret;
 	for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++) {
 		ret = tcpstate_register_entry_hook(&tcpstate_entry_hooks[i]);
 		if (ret) {
