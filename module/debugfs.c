@@ -23,11 +23,6 @@
 
 static struct dentry *tcpstate_debugfs_dir;
 
-struct dentry *tcpstate_debugfs_root(void)
-{
-	return tcpstate_debugfs_dir;
-}
-
 static int version_show(struct seq_file *s, void *unused)
 {
 	seq_printf(s, "%s\n", TCPSTATE_VERSION);
@@ -304,37 +299,48 @@ void tcpstate_debugfs_create_view(struct dentry *dir, struct tcpstate_view *view
 	debugfs_create_file("listeners", 0400, dir, view, &listeners_fops);
 }
 
+/*
+ * Only the directory, which may fail the load: it has no file operations
+ * of ours. The files come with tcpstate_debugfs_publish().
+ */
 int tcpstate_debugfs_init(void)
 {
 	struct dentry *dir;
-	int ret;
 
 	dir = debugfs_create_dir("tcpstate", NULL);
 	if (IS_ERR(dir)) {
 		pr_err("cannot create debugfs directory: %ld\n", PTR_ERR(dir));
 		return PTR_ERR(dir);
 	}
-	debugfs_create_file("version", 0400, dir, NULL, &version_fops);
-	tcpstate_debugfs_create_view(dir, &tcpstate_global_view);
-	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
-	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
-	ret = tcpstate_log_debugfs_init(&tcpstate_log, dir);
-	if (ret) {
-		/*
-		 * Its files name this module's code: none may outlive a
-		 * failed load. A reader of events may be asleep already, and
-		 * the removal waits for it: wake it first.
-		 */
-		tcpstate_log_shutdown(&tcpstate_log);
-		debugfs_remove_recursive(dir);
-		return ret;
-	}
 	tcpstate_debugfs_dir = dir;
 	return 0;
 }
 
+/*
+ * The files, last in the load, once nothing can fail it: the kernel frees
+ * a module whose init failed without waiting for its open files (their
+ * module reference does not hold it), and the release of a debugfs file
+ * still reads our file_operations. Cannot fail: a file debugfs could not
+ * make is missing, and said so once.
+ */
+void tcpstate_debugfs_publish(void)
+{
+	struct dentry *dir = tcpstate_debugfs_dir;
+
+	debugfs_create_file("version", 0400, dir, NULL, &version_fops);
+	tcpstate_debugfs_create_view(dir, &tcpstate_global_view);
+	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
+	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
+	if (tcpstate_log_debugfs_init(&tcpstate_log, dir))
+		pr_warn("no debugfs events or events_raw: out of memory\n");
+	tcpstate_limits_debugfs_init(dir);
+	tcpstate_netns_publish(dir);
+}
+
+/* Waits for readers inside the files; call tcpstate_log_shutdown() first. */
 void tcpstate_debugfs_uninit(void)
 {
+	tcpstate_netns_unpublish();
 	debugfs_remove_recursive(tcpstate_debugfs_dir);
 	tcpstate_debugfs_dir = NULL;
 }

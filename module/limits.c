@@ -575,6 +575,12 @@ static int limits_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(limits);
 
+/* The caller removes it with @dir (tcpstate_debugfs_publish()). */
+void tcpstate_limits_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("limits", 0400, dir, NULL, &limits_fops);
+}
+
 /* Runs a fn over every object of a type, under the mutex: the TW worker. */
 void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
 			       void (*fn)(struct tcpstate_limit *l))
@@ -655,7 +661,7 @@ void tcpstate_limits_stats_uninit(void)
 	tcpstate_limits_pcpu = NULL;
 }
 
-int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
+int tcpstate_limits_init(struct kobject *parent)
 {
 	int i, ret;
 
@@ -672,7 +678,6 @@ int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root)
 	ret = tcpstate_limits_sysfs_init(parent);
 	if (ret)
 		goto out_syncap;
-	debugfs_create_file("limits", 0400, debugfs_root, NULL, &limits_fops);
 
 	if (tw_budget) {
 		ret = tcpstate_limits_add_global_budget(tw_budget);

@@ -31,7 +31,10 @@
  *   transitions.invalid    events naming a state number we do not know.
  *
  * Subsystems come up in the order below and go down in reverse. The hooks
- * are last up and first down, so a handler never sees half-built state.
+ * are the last to come up that can fail, so a handler never sees
+ * half-built state. The debugfs files come after them, once the load
+ * cannot fail any more (tcpstate_debugfs_publish() says why), and go
+ * first.
  */
 #include <linux/module.h>
 #include <tcpstate/tcpstate.h>
@@ -73,13 +76,13 @@ static int __init tcpstate_init(void)
 	ret = tcpstate_debugfs_init();
 	if (ret)
 		goto out_uninit_log;
-	ret = tcpstate_netns_init(tcpstate_debugfs_root());
+	ret = tcpstate_netns_init();
 	if (ret)
 		goto out_uninit_debugfs;
 	ret = tcpstate_sysfs_init();
 	if (ret)
 		goto out_uninit_netns;
-	ret = tcpstate_limits_init(tcpstate_sysfs_kobject(), tcpstate_debugfs_root());
+	ret = tcpstate_limits_init(tcpstate_sysfs_kobject());
 	if (ret)
 		goto out_uninit_sysfs;
 	ret = tcpstate_hooks_init();
@@ -88,6 +91,7 @@ static int __init tcpstate_init(void)
 	/* After the hooks: a socket born during the walk is seen by one or both. */
 	tcpstate_adopt_existing();
 	tcpstate_sweep_start();
+	tcpstate_debugfs_publish();
 
 	pr_info("version %s loaded, tracking %u existing sockets\n",
 		TCPSTATE_VERSION, tcpstate_table_count());
@@ -100,8 +104,7 @@ out_uninit_sysfs:
 out_uninit_netns:
 	tcpstate_netns_uninit();
 out_uninit_debugfs:
-	tcpstate_log_shutdown(&tcpstate_log);
-	tcpstate_debugfs_uninit();
+	tcpstate_debugfs_uninit();	/* only the directory: no reader */
 out_uninit_log:
 	tcpstate_log_uninit(&tcpstate_log);
 out_uninit_listeners:
@@ -117,6 +120,9 @@ out_uninit_engine:
 
 static void __exit tcpstate_exit(void)
 {
+	/* Wake readers blocked in events: debugfs removal waits for them. */
+	tcpstate_log_shutdown(&tcpstate_log);
+	tcpstate_debugfs_uninit();
 	tcpstate_sweep_stop();
 	/* No TIME_WAIT kill while the hooks go: the engine could miss it. */
 	tcpstate_twbudget_stop();
@@ -125,9 +131,6 @@ static void __exit tcpstate_exit(void)
 	tcpstate_limits_uninit();
 	tcpstate_sysfs_uninit();
 	tcpstate_netns_uninit();
-	/* Wake readers blocked in events: debugfs removal waits for them. */
-	tcpstate_log_shutdown(&tcpstate_log);
-	tcpstate_debugfs_uninit();
 	tcpstate_log_uninit(&tcpstate_log);
 	tcpstate_listeners_uninit();
 	tcpstate_table_uninit();

@@ -219,7 +219,8 @@ static inline bool tcpstate_scope_match(const struct tcpstate_scope *scope,
 /* limits.c */
 int tcpstate_limits_stats_init(void);
 void tcpstate_limits_stats_uninit(void);
-int tcpstate_limits_init(struct kobject *parent, struct dentry *debugfs_root);
+int tcpstate_limits_init(struct kobject *parent);
+void tcpstate_limits_debugfs_init(struct dentry *dir);
 void tcpstate_limits_uninit(void);
 int tcpstate_limit_parse_key(const char *buf, struct tcpstate_scope *scope,
 			     char *canonical, size_t size);

@@ -7,7 +7,8 @@
  * Lifetime, as main.c must order it:
  *
  *   tcpstate_log_init()            before the hooks are registered
- *   tcpstate_log_debugfs_init()    with the debugfs directory
+ *   tcpstate_log_debugfs_init()    with the debugfs files, once the load
+ *                                  cannot fail (tcpstate_debugfs_publish())
  *   ... hooks call tcpstate_log_reserve() and tcpstate_log_commit(),
  *       sysfs calls tcpstate_log_resize()
  *   tcpstate_log_shutdown()        before debugfs_remove_recursive(dir)

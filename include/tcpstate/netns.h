@@ -16,8 +16,10 @@ struct tcpstate_view {
 	struct net *net;
 };
 
-int tcpstate_netns_init(struct dentry *debugfs_root);
+int tcpstate_netns_init(void);
 void tcpstate_netns_uninit(void);
+void tcpstate_netns_publish(struct dentry *debugfs_root);
+void tcpstate_netns_unpublish(void);
 void tcpstate_netns_reset(void);
 
 /* debugfs.c: states, transitions, histograms and listeners of a view. */

@@ -84,8 +84,8 @@ void tcpstate_walk_listeners(const struct tcpstate_listener_walk *walk);
 /* debugfs.c */
 struct dentry;
 int tcpstate_debugfs_init(void);
+void tcpstate_debugfs_publish(void);
 void tcpstate_debugfs_uninit(void);
-struct dentry *tcpstate_debugfs_root(void);
 
 /* sysfs.c */
 struct kobject;
