@@ -209,10 +209,10 @@ static void *sockets_start(struct seq_file *s, loff_t *pos)
 	if (*pos == 0) {
 		rhashtable_walk_exit(&it->iter);
 		rhashtable_walk_enter(&tcpstate_table, &it->iter);
+		rhashtable_walk_start(&it->iter);
+		return SEQ_START_TOKEN;
 	}
 	rhashtable_walk_start(&it->iter);
-	if (*pos == 0)
-		return SEQ_START_TOKEN;
 	/* Resuming: the entry that did not fit last time, shown again. */
 	do {
 		ts = rhashtable_walk_peek(&it->iter);
