@@ -375,7 +375,10 @@ static void tcpstate_unregister_entry_hooks(unsigned int n)
 /*
  * Each hooked function's address, for ftrace_set_filter_ip(), through
  * kprobes registered for the lookup only: kallsyms_lookup_name() is not
- * exported. Not ftrace_set_filter() by name: in 6.1 and 6.12 alike, when
+ * exported. Registered disabled, so never armed: unregistering an armed
+ * ftrace kprobe allocates, and when that fails the kprobe stays in the
+ * kprobe table (a WARNING in __disarm_kprobe_ftrace()), here a dead
+ * stack frame's (seen with a fault injected there). Not ftrace_set_filter() by name: in 6.1 and 6.12 alike, when
  * an allocation fails while it matches the name, match_records() returns
  * -ENOMEM where ftrace_set_hash() tests for "no match" (0), so the call
  * returns 0 with an empty filter, and an ftrace_ops with an empty filter
@@ -392,6 +395,7 @@ static int tcpstate_find_entry_hooks(void)
 
 	for (i = 0; i < TCPSTATE_ENTRY_HOOKS_NR; i++) {
 		lookups[i].symbol_name = tcpstate_entry_hooks[i].symbol;
+		lookups[i].flags = KPROBE_FLAG_DISABLED;
 		kps[i] = &lookups[i];
 	}
 	ret = register_kprobes(kps, TCPSTATE_ENTRY_HOOKS_NR);
