@@ -4,7 +4,7 @@
 # Allocation failures: every sysfs write that allocates is repeated with
 # its first, second, third... fault-injection point failing
 # (/proc/thread-self/fail-nth: failslab and fail_page_alloc), until a
-# write meets no more points. Each write with a failed allocation must
+# write meets no more points; so is the load (see the end). Each write with a failed allocation must
 # either fail with ENOMEM and change nothing, or succeed and leave what
 # the same write leaves without faults (an allocation the kernel retries
 # another way, such as kvmalloc()'s vmalloc after kmalloc); the
@@ -42,7 +42,7 @@ writes=(
 	"limits/alerts/add|state:CLOSE_WAIT,port:9003|limits/alerts/remove state:CLOSE_WAIT,port:9003|"
 	"log_size|4096|log_size 1024|log_size 1024"
 )
-ktap_plan $((${#writes[@]} + 1))
+ktap_plan $((${#writes[@]} + 2))
 
 # apply "FILE VALUE ...": plain writes; fails loudly.
 apply()
@@ -91,4 +91,20 @@ done
 tcpstate_unload
 rc=$?
 ktap_result unload_after_faults $rc
+
+# Every error path of the load: each of the init's allocations fails in
+# turn (helpers/faultload.c), with the global TIME_WAIT budget of
+# tw_budget=, which the load makes last: a plain load's points are the
+# same but that one, and a walk costs about 13 minutes. A failed load must
+# return ENOMEM and leave no module, debugfs or sysfs directory; one the
+# kernel saved must unload; no debugfs file may be open while a load
+# fails (its close would run the freed module's code). faultload finds
+# the init's points through the module_load trace event. Some kernel
+# paths print a stack of their own on an allocation failure: the markers
+# tell scripts/vm which to expect.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+echo "tcpstate-selftest: injected faults begin" > /dev/kmsg
+"$HELPERS/faultload" "$TCPSTATE_KO" tw_budget=100
+ktap_result faults_in_load_tw_budget_100 $?
+echo "tcpstate-selftest: injected faults end" > /dev/kmsg
 ktap_finish
