@@ -378,8 +378,10 @@ static void tcpstate_unregister_entry_hooks(unsigned int n)
  * exported. Registered disabled, so never armed: unregistering an armed
  * ftrace kprobe allocates, and when that fails the kprobe stays in the
  * kprobe table (a WARNING in __disarm_kprobe_ftrace()), here a dead
- * stack frame's (seen with a fault injected there). Not ftrace_set_filter() by name: in 6.1 and 6.12 alike, when
- * an allocation fails while it matches the name, match_records() returns
+ * stack frame's (seen with a fault injected there).
+ *
+ * Not ftrace_set_filter() by name: in 6.1 and 6.12 alike, when an
+ * allocation fails while it matches the name, match_records() returns
  * -ENOMEM where ftrace_set_hash() tests for "no match" (0), so the call
  * returns 0 with an empty filter, and an ftrace_ops with an empty filter
  * traces every function in the kernel: our handler would take each

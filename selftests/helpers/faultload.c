@@ -82,7 +82,7 @@ static int init_ran(void)
 		len += n;
 	close(fd);
 	buf[len] = '\0';
-	return strstr(buf, "module_load: tcpstate") != NULL;
+	return !!strstr(buf, "module_load: tcpstate");
 }
 
 /* One load with the nth point failing (0: none); returns 0 or errno. */
@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 	err = load(ko, params, PROBE_NTH, &injected);
 	tree_size = debugfs_tree_size();
 	if (err || !init_ran() || tree_size <= 0) {
-		printf("# load without faults: %s\n", err ? strerror(err) : "no module_load event or debugfs");
+		printf("# load without faults: %s\n",
+		       err ? strerror(err) : "no module_load event or debugfs");
 		goto out;
 	}
 	total = injected;
@@ -263,8 +264,12 @@ out:
 	atomic_store(&done, true);
 	pthread_join(thread, NULL);
 	write_file(TRACEFS "/events/module/module_load/enable", "0");
-	printf("# faultload: %d points in a load; from point %d on, %d loads failed in the loader, %d in the init, %d loaded, until fault %d left a debugfs file out; opened during failed loads: %u\n",
-	       total, lo, loader, failed, loaded, nth, atomic_load(&opened_during_failed_loads));
+	printf("# faultload: %d points in a load, from point %d on:\n", total, lo);
+	printf("#   %d loads failed in the loader, %d in the init, %d loaded\n",
+	       loader, failed, loaded);
+	printf("#   until fault %d left a debugfs file out\n", nth);
+	printf("#   debugfs files open during failed loads: %u\n",
+	       atomic_load(&opened_during_failed_loads));
 	if (atomic_load(&opened_during_failed_loads))
 		rc = 1;
 	return rc;
