@@ -424,13 +424,18 @@ evictions_at_least() { [ "$(evictions "$2")" -ge "$1" ]; }
 # over budget, and until 2026-12-06 the evictor then killed every
 # TIME_WAIT sock it had queued, every new one too, until the hooks were
 # gone. ss samples port 80 from before the unload until after it: never
-# under the budget (no sock is older than the case, so none expires) by
-# more than one sock per CPU: the engine counts a sock as it enters
-# TIME_WAIT, on entry to the kernel's hashing of it, and the evictor may
-# kill the oldest before ss can see the new one (seen: 499 for 500).
+# under the budget by more than a tenth (no sock is older than the case,
+# so none expires). What a sample may miss: the engine counts a sock as
+# it enters TIME_WAIT, on entry to the kernel's hashing of it, so the
+# evictor may kill the oldest before ss can see the new one; and ss's
+# dump is no snapshot: it walks the hash a bucket at a time while about
+# 250 socks a second are killed and made, and misses a new sock in a
+# bucket it has passed whose pair was killed in one it has not reached.
+# Seen: 499 for 500 (session 20, a floor of one per CPU), then 495 on 6.1
+# in a make check; the fault this guards against left 1.
 unload_during_evictions()
 {
-	local f80="( sport = :80 )" ab_pid sampler min samples floor=$((BUDGET - $(nproc)))
+	local f80="( sport = :80 )" ab_pid sampler min samples floor=$((BUDGET - BUDGET / 10))
 
 	cleanup_ns "$cli" "$srv"
 	if ! setup_topology || ! start_nginx; then
