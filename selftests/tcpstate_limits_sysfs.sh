@@ -204,10 +204,15 @@ config()
 		{ IFS= read -r -d '' content < "$path"; } 2> /dev/null
 		text+="$path:$content"$'\n'
 	done
+	# cat, not a redirection: bash's read seeks back after each line
+	# on a seekable file, and seq_file rebuilds an offset by walking
+	# the records again. When a syn_prefix row goes meanwhile (request
+	# sockets a previous script left behind expire), the seek lands
+	# inside another line and the rows come out torn.
 	while read -r -a row; do
 		[ "${row[0]}" = syn_prefix ] && continue
 		text+="${row[0]} ${row[1]} ${row[2]} ${row[5]}"$'\n'
-	done < "$DEBUGFS/limits"
+	done < <(cat "$DEBUGFS/limits")
 }
 
 ls_words() { ls "$1" 2> /dev/null | LC_ALL=C sort | paste -sd' '; }
