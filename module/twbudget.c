@@ -73,7 +73,11 @@ struct tcpstate_tw_chunk {
 #define TCPSTATE_TW_SETTLE_NS (10 * NSEC_PER_MSEC)
 
 static void tcpstate_twbudget_work_fn(struct work_struct *work);
-static DECLARE_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
+/*
+ * Delayed, for the retry only (tcpstate_twbudget_retry_soon()): a kick
+ * queues it with no delay, and is a no-op while a retry's jiffy runs.
+ */
+static DECLARE_DELAYED_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
 /* Unload has begun: the work is not queued again, and returns at once. */
 static bool tcpstate_twbudget_stopped;
 
@@ -228,7 +232,19 @@ void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_s
 void tcpstate_twbudget_kick(void)
 {
 	if (!READ_ONCE(tcpstate_twbudget_stopped))
-		schedule_work(&tcpstate_twbudget_work);
+		schedule_delayed_work(&tcpstate_twbudget_work, 0);
+}
+
+/*
+ * The head is still in its hashdance, which takes microseconds: look
+ * again a jiffy later, not at once. Queued at once, the worker would run
+ * back to back for up to TCPSTATE_TW_SETTLE_NS, a namespace and a hash
+ * lookup each time.
+ */
+static void tcpstate_twbudget_retry_soon(void)
+{
+	if (!READ_ONCE(tcpstate_twbudget_stopped))
+		schedule_delayed_work(&tcpstate_twbudget_work, 1);
 }
 
 /* --- the worker ---------------------------------------------------------- */
@@ -346,7 +362,7 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 			 * younger one must not go in its place.
 			 */
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_RETRIED);
-			tcpstate_twbudget_kick();
+			tcpstate_twbudget_retry_soon();
 			break;
 		}
 		tcpstate_tw_drop_if_head(l, cookie);
@@ -552,11 +568,11 @@ void tcpstate_twbudget_destroy(struct tcpstate_limit *l)
 void tcpstate_twbudget_stop(void)
 {
 	WRITE_ONCE(tcpstate_twbudget_stopped, true);
-	cancel_work_sync(&tcpstate_twbudget_work);
+	cancel_delayed_work_sync(&tcpstate_twbudget_work);
 }
 
 /* After every budget is gone: nothing can queue the work again. */
 void tcpstate_twbudget_uninit(void)
 {
-	cancel_work_sync(&tcpstate_twbudget_work);
+	cancel_delayed_work_sync(&tcpstate_twbudget_work);
 }
