@@ -321,7 +321,8 @@ int tcpstate_debugfs_init(void)
  * a module whose init failed without waiting for its open files (their
  * module reference does not hold it), and the release of a debugfs file
  * still reads our file_operations. Cannot fail: a file debugfs could not
- * make is missing, and said so once.
+ * make is missing, and nothing else depends on it (debugfs's rule: its
+ * callers do not check).
  */
 void tcpstate_debugfs_publish(void)
 {
@@ -331,8 +332,7 @@ void tcpstate_debugfs_publish(void)
 	tcpstate_debugfs_create_view(dir, &tcpstate_global_view);
 	debugfs_create_file("stats", 0400, dir, NULL, &stats_fops);
 	debugfs_create_file("sockets", 0400, dir, NULL, &sockets_fops);
-	if (tcpstate_log_debugfs_init(&tcpstate_log, dir))
-		pr_warn("no debugfs events or events_raw: out of memory\n");
+	tcpstate_log_debugfs_init(&tcpstate_log, dir);
 	tcpstate_limits_debugfs_init(dir);
 	tcpstate_netns_publish(dir);
 }

@@ -660,15 +660,10 @@ static const struct file_operations events_raw_fops = {
 };
 
 /* The caller removes the files with debugfs_remove_recursive(@dir). */
-int tcpstate_log_debugfs_init(struct tcpstate_log *log, struct dentry *dir)
+void tcpstate_log_debugfs_init(struct tcpstate_log *log, struct dentry *dir)
 {
-	struct dentry *d;
-
-	d = debugfs_create_file("events", 0400, dir, log, &events_fops);
-	if (IS_ERR(d))
-		return PTR_ERR(d);
-	d = debugfs_create_file("events_raw", 0400, dir, log, &events_raw_fops);
-	return PTR_ERR_OR_ZERO(d);
+	debugfs_create_file("events", 0400, dir, log, &events_fops);
+	debugfs_create_file("events_raw", 0400, dir, log, &events_raw_fops);
 }
 
 /*

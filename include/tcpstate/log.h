@@ -85,7 +85,7 @@ void tcpstate_log_commit(struct tcpstate_log *log, struct tcpstate_record *slot,
 u64 tcpstate_log_written(const struct tcpstate_log *log);
 u64 tcpstate_log_lost(const struct tcpstate_log *log);
 
-int tcpstate_log_debugfs_init(struct tcpstate_log *log, struct dentry *dir);
+void tcpstate_log_debugfs_init(struct tcpstate_log *log, struct dentry *dir);
 void tcpstate_log_shutdown(struct tcpstate_log *log);
 
 #endif /* _TCPSTATE_LOG_H */
