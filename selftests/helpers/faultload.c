@@ -52,6 +52,20 @@ static atomic_uint load_seq;
 static atomic_bool last_load_failed;
 static atomic_bool done;
 static atomic_uint opened_during_failed_loads;
+/*
+ * Held by the reader across its open() and by unload() across each
+ * delete_module(): no open may land inside an unload. delete_module()
+ * drops the module's last reference (try_release_module_ref()) before
+ * it marks the module GOING (try_stop_module(), kernel/module/main.c,
+ * 6.1 and 6.12 alike). A debugfs open between the two fails its
+ * try_module_get() on a module that still looks live, and
+ * full_proxy_open() (fs/debugfs/file.c) takes that for a module that
+ * left its files behind: WARN "debugfs file owner did not clean up at
+ * exit". It is the kernel's race, not ours, and the open fails with
+ * ENXIO; but a reader that opens in a tight loop meets it every few
+ * hundred unloads, and the WARN fails the guest's console check.
+ */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void die(const char *what)
 {
@@ -121,8 +135,16 @@ static int unload(void)
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		if (!syscall(SYS_delete_module, "tcpstate", O_NONBLOCK))
+		long ret;
+		int err;
+
+		pthread_mutex_lock(&open_lock);
+		ret = syscall(SYS_delete_module, "tcpstate", O_NONBLOCK);
+		err = errno;
+		pthread_mutex_unlock(&open_lock);
+		if (!ret)
 			return 0;
+		errno = err;
 		if (errno != EWOULDBLOCK && errno != EAGAIN)
 			break;
 		usleep(1000);
@@ -161,7 +183,11 @@ static void *reader(void *unused)
 	(void)unused;
 	while (!atomic_load(&done)) {
 		unsigned int seq = atomic_load(&load_seq);
-		int fd = open(DEBUGFS_VERSION, O_RDONLY);
+		int fd;
+
+		pthread_mutex_lock(&open_lock);
+		fd = open(DEBUGFS_VERSION, O_RDONLY);
+		pthread_mutex_unlock(&open_lock);
 
 		if (fd < 0) {
 			usleep(100);
@@ -175,6 +201,8 @@ static void *reader(void *unused)
 				atomic_fetch_add(&opened_during_failed_loads, 1);
 		}
 		close(fd);
+		/* Room for unload() to take open_lock: the mutex is not fair. */
+		usleep(100);
 	}
 	return NULL;
 }
