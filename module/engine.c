@@ -18,7 +18,8 @@
  * tag of its current owner; events from a previous owner (the full
  * socket's FIN_WAIT2 -> CLOSE after TIME_WAIT began) are counted as
  * superseded and change nothing, so each connection's path reads
- * FIN_WAIT2 -> TIME_WAIT -> CLOSE.
+ * FIN_WAIT2 -> TIME_WAIT -> CLOSE. So are those of a child the kernel
+ * discarded without its ever owning the cookie (tcpstate_engine_apply()).
  *
  * Everything here runs in probe context: no sleeping, GFP_ATOMIC only,
  * per-CPU counters, and the only lock is the entry's hashed spinlock.
@@ -44,6 +45,7 @@
 #include <tcpstate/engine.h>
 #include <tcpstate/log.h>
 #include <tcpstate/limits.h>
+#include <tcpstate/lookup.h>
 
 /* The module's own health: global only. */
 struct tcpstate_engine_pcpu {
@@ -321,6 +323,29 @@ void tcpstate_engine_apply(const struct tcpstate_event *ev)
 	bool changed;
 
 	tcpstate_stat_inc(TCPSTATE_STAT_EVENTS);
+	/*
+	 * A child takes its request's entry with its first event, but not
+	 * every child that reports one took the request's place. The kernel
+	 * may make a child and discard it before hashing it: the failures of
+	 * tcp_v{4,6}_syn_recv_sock() after the clone (put_and_exit:
+	 * tcp_done()), and the loser of two ACKs for one request on two CPUs
+	 * (inet_ehash_nolisten(): a sibling replaced the request first). It
+	 * reports SYN_RECV -> CLOSE, then its free, while the request stays
+	 * queued (and ends, or hands its cookie to a later ACK's child) or
+	 * the sibling lives on. Taken over, its entry would count the
+	 * attempt's end or start twice, or the sibling's events would be
+	 * superseded. Such a child is told by what the established hash
+	 * holds under the entry's tuple: another socket of the same cookie.
+	 * Asked before the entry's lock is taken: the lookup takes it to read
+	 * the tuple, and its sock_gen_put() may free a socket of this cookie,
+	 * whose free comes back here. A rare transition: the lookup is cheap.
+	 */
+	if (unlikely(ev->type == TCPSTATE_EV_TRANSITION && ev->kind == TCPSTATE_KIND_FULL &&
+		     old == TCPSTATE_SYN_RECV && new == TCPSTATE_CLOSE) &&
+	    tcpstate_cookie_held_by_other(ev->sk, ev->cookie)) {
+		tcpstate_stat_inc(TCPSTATE_STAT_SUPERSEDED);
+		return;
+	}
 	lock = tcpstate_sock_lock(ev->cookie);
 	/*
 	 * Probe context is not an RCU reader to lockdep; adoption is not at

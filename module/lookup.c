@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * From a table entry back to its kernel socket, for the TIME_WAIT worker
- * and the sweep. Both run in process context.
+ * and the sweep, which run in process context, and for the engine, which
+ * asks whether a child closing in SYN_RECV ever held its cookie, in probe
+ * context: the lookups are RCU walks that sleep nowhere.
  */
 #include <linux/err.h>
 #include <linux/netdevice.h>
@@ -110,6 +112,30 @@ struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple
 			return sk;
 	}
 	return more ? ERR_PTR(-E2BIG) : NULL;
+}
+
+/*
+ * The tuple is the entry's, not sk's: a child that tcp_v4_syn_recv_sock()
+ * gives up on has released its port (inet_num 0) or, taking an IPv4 SYN on
+ * an IPv6 listener, has no IPv6 addresses yet. Its device is its
+ * request's (ir_iif), set right after the clone: one lookup, which names it.
+ * Called without the entry's lock, which tcpstate_tuple_of() takes.
+ */
+bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie)
+{
+	struct tcpstate_tuple t;
+	struct sock *found;
+	bool held;
+
+	if (!tcpstate_tuple_of(cookie, &t))
+		return false;
+	found = tcpstate_lookup_established(read_pnet(&sk->sk_net), &t,
+					    READ_ONCE(sk->sk_bound_dev_if));
+	if (!found)
+		return false;
+	held = found != sk && atomic64_read(&found->sk_cookie) == cookie;
+	sock_gen_put(found);
+	return held;
 }
 
 /*

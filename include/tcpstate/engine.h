@@ -47,7 +47,10 @@ enum tcpstate_stat {
 	TCPSTATE_STAT_TABLE_FULL,	/* new sockets not tracked: max_sockets */
 	TCPSTATE_STAT_ALLOC_FAILED,	/* new sockets not tracked: no memory */
 	TCPSTATE_STAT_UNTRACKED,	/* events for a socket not in the table */
-	/* events from an object that handed its cookie on (full sock after TIME_WAIT) */
+	/*
+	 * events from an object that does not own its cookie: it handed it on
+	 * (full sock after TIME_WAIT), or never had it (a discarded child)
+	 */
 	TCPSTATE_STAT_SUPERSEDED,
 	TCPSTATE_STAT_STATE_MISMATCH,	/* hook's old state != table's */
 	TCPSTATE_STAT_ADOPTED,		/* sockets found at load */

@@ -3,7 +3,9 @@
  * Finding the kernel socket a table entry stands for (module/lookup.c):
  * by its namespace and tuple in the established hash, which holds full,
  * request and timewait sockets alike. Used to kill a TIME_WAIT socket
- * (twbudget.c) and to check an entry's socket still exists (sweep.c).
+ * (twbudget.c), to check an entry's socket still exists (sweep.c), and to
+ * tell a child the kernel discarded from one that took its request's
+ * place (engine.c).
  */
 #ifndef _TCPSTATE_LOOKUP_H
 #define _TCPSTATE_LOOKUP_H
@@ -36,6 +38,14 @@ bool tcpstate_tuple_of(u64 cookie, struct tcpstate_tuple *t);
  * tried, so that "gone" and "not found" stay apart.
  */
 struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple *t, u64 cookie);
+
+/*
+ * Whether the established hash holds, under the tuple of cookie's entry,
+ * a socket other than sk with that cookie (a request sock still queued,
+ * or a sibling child that took the request's place). False when the
+ * table has no entry for cookie.
+ */
+bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie);
 
 /* A namespace by inode number, keeping the last one found: see lookup.c. */
 struct tcpstate_netns_cache {

@@ -11,6 +11,7 @@
 #include "../table.c"
 #include "../engine.c"
 #include <tcpstate/log.h>
+#include <tcpstate/lookup.h>
 
 /* What main.c, netns.c and limits.c own in the real module. */
 struct tcpstate_log tcpstate_log;
@@ -25,6 +26,18 @@ void __tcpstate_limits_account(struct tcpstate_sock *ts, int state, int delta)
 {
 	if (ts->sport == TEST_LIMIT_PORT)
 		test_limit_count[state] += delta;
+}
+
+/*
+ * The established hash, as far as the engine asks (lookup.c): it holds
+ * test_hashed's cookie under test_hashed, and no other cookie.
+ */
+static const struct sock *test_hashed;
+
+bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie)
+{
+	return test_hashed && test_hashed != sk &&
+	       atomic64_read(&test_hashed->sk_cookie) == cookie;
 }
 
 /* Every test socket lives in one namespace, whose counters are these. */
@@ -45,6 +58,7 @@ static int engine_test_init(struct kunit *test)
 	WRITE_ONCE(tcpstate_enabled, true);
 	tcpstate_limits_nr = 0;
 	memset(test_limit_count, 0, sizeof(test_limit_count));
+	test_hashed = NULL;
 	return 0;
 }
 
@@ -235,6 +249,162 @@ static void engine_child_without_request_is_born_of_listener(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, find(250)->nr_history, (u8)2);
 }
 
+/* How many states' gauges are not 0: none once every socket has ended. */
+static int gauges_nonzero(void)
+{
+	int state, n = 0;
+
+	for (state = TCPSTATE_ESTABLISHED; state < TCPSTATE_NR_STATES; state++)
+		n += tcpstate_gauge_read(state) != 0;
+	return n;
+}
+
+/* One passive open that ended in SYN_RECV, and nothing else counted or held. */
+static void expect_one_passive_open_ended_in_syn_recv(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, matrix(TCP_LISTEN, TCP_SYN_RECV), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_RECV, TCP_CLOSE), 1ULL);
+	KUNIT_EXPECT_EQ(test, gauges_nonzero(), 0);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 0U);
+}
+
+/* One passive open, now ESTABLISHED, and nothing else counted or held. */
+static void expect_one_passive_open_established(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, matrix(TCP_LISTEN, TCP_SYN_RECV), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_RECV, TCP_ESTABLISHED), 1ULL);
+	KUNIT_EXPECT_EQ(test, matrix(TCP_SYN_RECV, TCP_CLOSE), 0ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_ESTABLISHED), 1LL);
+	KUNIT_EXPECT_EQ(test, gauges_nonzero(), 1);
+	KUNIT_EXPECT_EQ(test, tcpstate_table_count(), 1U);
+}
+
+static void engine_child_closed_beside_hashed_request_leaves_it_its_end(struct kunit *test)
+{
+	struct sock *req = test_sock(test, 260, 80, 40000);
+	struct sock *child = test_sock(test, 260, 80, 40000);
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	/* tcp_v4_syn_recv_sock() put_and_exit: closed before it was hashed */
+	test_hashed = req;
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_CLOSE);
+	apply(child, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+	/* the request stayed in the SYN queue */
+	KUNIT_EXPECT_EQ(test, tcpstate_gauge_read(TCP_SYN_RECV), 1LL);
+	KUNIT_ASSERT_NOT_NULL(test, find(260));
+	KUNIT_EXPECT_EQ(test, find(260)->kind, (u8)TCPSTATE_KIND_REQUEST);
+	/* and times out */
+	apply(req, TCPSTATE_EV_EXIT, TCPSTATE_KIND_REQUEST, TCP_SYN_RECV, TCP_CLOSE);
+
+	expect_one_passive_open_ended_in_syn_recv(test);
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_UNTRACKED), 0ULL);
+}
+
+static void engine_child_closed_beside_hashed_request_then_next_ack_is_one_open(struct kunit *test)
+{
+	struct sock *req = test_sock(test, 265, 80, 40000);
+	struct sock *failed = test_sock(test, 265, 80, 40000);
+	struct sock *child = test_sock(test, 265, 80, 40000);
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	test_hashed = req;
+	apply(failed, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_CLOSE);
+	apply(failed, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+	/* the peer's next ACK makes a child that replaces the request */
+	test_hashed = child;
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_ESTABLISHED);
+
+	expect_one_passive_open_established(test);
+}
+
+/*
+ * Two ACKs for one request on two CPUs each make a child, and
+ * inet_ehash_insert() lets the first to replace the request win; the
+ * loser closes (inet_ehash_nolisten()) and is freed. The engine may see
+ * their events in any of these orders.
+ */
+enum race_event { LOSER_CLOSES, LOSER_FREED, WINNER_ESTABLISHES, RACE_EVENTS };
+
+struct race_case {
+	const char *desc;
+	enum race_event order[RACE_EVENTS];
+};
+
+static const struct race_case race_cases[] = {
+	{ "loser closes, winner establishes, loser freed",
+	  { LOSER_CLOSES, WINNER_ESTABLISHES, LOSER_FREED } },
+	{ "loser closes and is freed, winner establishes",
+	  { LOSER_CLOSES, LOSER_FREED, WINNER_ESTABLISHES } },
+	{ "winner establishes, loser closes and is freed",
+	  { WINNER_ESTABLISHES, LOSER_CLOSES, LOSER_FREED } },
+};
+
+static void race_case_desc(const struct race_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(race, race_cases, race_case_desc);
+
+static void engine_losing_child_of_two_acks_leaves_winner_one_open(struct kunit *test)
+{
+	const struct race_case *c = test->param_value;
+	struct sock *req = test_sock(test, 270, 80, 40000);
+	struct sock *loser = test_sock(test, 270, 80, 40000);
+	struct sock *winner = test_sock(test, 270, 80, 40000);
+	int i;
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	test_hashed = winner;
+	for (i = 0; i < RACE_EVENTS; i++) {
+		switch (c->order[i]) {
+		case LOSER_CLOSES:
+			apply(loser, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV,
+			      TCP_CLOSE);
+			break;
+		case LOSER_FREED:
+			apply(loser, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+			break;
+		default:
+			apply(winner, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV,
+			      TCP_ESTABLISHED);
+			break;
+		}
+	}
+
+	expect_one_passive_open_established(test);
+	KUNIT_ASSERT_NOT_NULL(test, find(270));
+	KUNIT_EXPECT_EQ(test, find(270)->owner_tag, tcpstate_owner_tag(winner));
+	KUNIT_EXPECT_EQ(test, tcpstate_stat_read(TCPSTATE_STAT_SUPERSEDED), 1ULL);
+}
+
+/*
+ * A child that took its request's place and closes in SYN_RECV (its
+ * listener closed: inet_child_forget()): the request reports nothing more.
+ */
+static void engine_child_closed_in_requests_place_ends_request(struct kunit *test)
+{
+	struct sock *req = test_sock(test, 285, 80, 40000);
+	struct sock *child = test_sock(test, 285, 80, 40000);
+
+	apply(req, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_REQUEST, TCP_LISTEN, TCP_SYN_RECV);
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_CLOSE);
+	apply(child, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+
+	expect_one_passive_open_ended_in_syn_recv(test);
+}
+
+/* A Fast Open child had no request queued, and may die in SYN_RECV (a RST). */
+static void engine_fastopen_child_reset_is_born_and_ends(struct kunit *test)
+{
+	struct sock *child = test_sock(test, 290, 80, 40000);
+
+	apply(child, TCPSTATE_EV_TRANSITION, TCPSTATE_KIND_FULL, TCP_SYN_RECV, TCP_CLOSE);
+	apply(child, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL, TCP_CLOSE, TCP_CLOSE);
+
+	expect_one_passive_open_ended_in_syn_recv(test);
+}
+
 static void engine_counts_namespace_beside_global(struct kunit *test)
 {
 	struct sock *sk = test_sock(test, 800, 1, 2);
@@ -418,6 +588,11 @@ static struct kunit_case tcpstate_engine_cases[] = {
 	KUNIT_CASE(engine_active_open_moves_gauge_and_counts_matrix),
 	KUNIT_CASE(engine_request_to_child_to_timewait_keeps_one_entry),
 	KUNIT_CASE(engine_child_without_request_is_born_of_listener),
+	KUNIT_CASE(engine_child_closed_beside_hashed_request_leaves_it_its_end),
+	KUNIT_CASE(engine_child_closed_beside_hashed_request_then_next_ack_is_one_open),
+	KUNIT_CASE_PARAM(engine_losing_child_of_two_acks_leaves_winner_one_open, race_gen_params),
+	KUNIT_CASE(engine_child_closed_in_requests_place_ends_request),
+	KUNIT_CASE(engine_fastopen_child_reset_is_born_and_ends),
 	KUNIT_CASE(engine_counts_namespace_beside_global),
 	KUNIT_CASE(engine_exit_of_unknown_socket_counts_untracked_only),
 	KUNIT_CASE(engine_limits_count_a_socket_under_the_port_it_had),
