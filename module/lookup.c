@@ -129,11 +129,11 @@ bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie)
 
 	if (!tcpstate_tuple_of(cookie, &t))
 		return false;
-	found = tcpstate_lookup_established(read_pnet(&sk->sk_net), &t,
-					    READ_ONCE(sk->sk_bound_dev_if));
+	found = tcpstate_lookup_match(read_pnet(&sk->sk_net), &t, cookie,
+				      READ_ONCE(sk->sk_bound_dev_if));
 	if (!found)
 		return false;
-	held = found != sk && atomic64_read(&found->sk_cookie) == cookie;
+	held = found != sk;
 	sock_gen_put(found);
 	return held;
 }
