@@ -180,6 +180,72 @@ synack_timeout()
 	return $rc
 }
 
+# The server cannot route to the client by the time its third ACK comes:
+# tcp_v4_syn_recv_sock() makes the child, fails to route it and discards
+# it (put_and_exit: tcp_done()), which reports SYN_RECV -> CLOSE while the
+# request stays queued, marked acked. Every later ACK from the client
+# (its data, then each retransmission) makes and discards another child.
+# The module must count them as superseded and leave the request's entry
+# alone. Then the route comes back, the next retransmission's child takes
+# the request's place, and the client's RSTs close both ends (a RST
+# cannot end a request here: 6.12 answers one that is not exactly at
+# rcv_nxt with a challenge ACK, and the data moved the client past it).
+# IPv4 only: tcp_v6_syn_recv_sock() routes before it makes the child.
+PURE_ACK="tcp flags & (syn | ack | fin | rst) == ack"
+CHILD_DISCARDED_CHECK=$tmp/child_discarded
+
+superseded_reached() { [ "$(stat_value superseded)" -ge "$1" ]; }
+children_made()
+{
+	[ "$(syn_recv_count)" -eq 0 ] &&
+		[ "$(ip netns exec "$srv" ss -tanH state established | wc -l)" -eq $N ]
+}
+
+child_discarded()
+{
+	local addr=$1 held client w r reply superseded rc=1
+
+	nft_drop "$srv" input "tcp dport $PORT $PURE_ACK" || return 1
+	rm -f "$tmp/ready" "$tmp/held.in" "$tmp/held.out"
+	"$HELPERS/tcp_pair" -r "$tmp/ready" "$cli" "$srv" "$addr" listen:$PORT:1 \
+		> /dev/null 2>&1 &
+	held=$!
+	busywait $SETUP_MS test -e "$tmp/ready" || { kill $held; wait $held; return 1; }
+	mkfifo "$tmp/held.in" "$tmp/held.out"
+	ip netns exec "$cli" python3 "$TOP/selftests/helpers/held_connects.py" "$addr" $PORT $N \
+		< "$tmp/held.in" > "$tmp/held.out" &
+	client=$!
+	exec {w}> "$tmp/held.in"
+	exec {r}< "$tmp/held.out"
+	if ! read -r -t 60 reply <&$r || [ "$reply" != "ok $N" ] ||
+	   ! busywait $SETUP_MS syn_recv_reached; then
+		echo "connects: '$reply', $(syn_recv_count) request socks"
+	elif ! ip -n "$srv" route del 198.18.0.0/24 dev veth0 ||
+	     ! ip netns exec "$srv" nft delete table inet tcpstate_test; then
+		echo "cannot take the route away"
+	else
+		superseded=$(stat_value superseded)
+		echo send >&$w
+		read -r -t 60 reply <&$r
+		busywait $SETUP_MS superseded_reached $((superseded + N))
+		echo "superseded_by_at_least_$N=$(superseded_reached $((superseded + N)) &&
+			echo yes || echo no)" \
+			"syn_recv_gauge=$(awk '$1 == "SYN_RECV" { print $2 }' \
+				"$DEBUGFS/netns/$(ns_inode "$srv")/states")" \
+			"ss_syn_recv=$(syn_recv_count)" > "$CHILD_DISCARDED_CHECK"
+		ip -n "$srv" route add 198.18.0.0/24 dev veth0
+		busywait $SETUP_MS children_made && rc=0
+		[ $rc -eq 0 ] || echo "$(syn_recv_count) request socks left with the route back"
+		echo reset >&$w
+		read -r -t 60 reply <&$r
+	fi
+	exec {w}>&- {r}<&-
+	wait $client
+	kill $held
+	wait $held
+	return $rc
+}
+
 # What the ABI says N connections add to the matrix, by piece.
 OPEN="CLOSE>SYN_SENT=$N SYN_SENT>ESTABLISHED=$N LISTEN>SYN_RECV=$N SYN_RECV>ESTABLISHED=$N"
 LISTENER="CLOSE>LISTEN=1 LISTEN>CLOSE=1"
@@ -379,7 +445,7 @@ sockets_read_twice()
 
 require_tools nft tc hping3 ss
 
-ktap_plan 31
+ktap_plan 33
 
 # The matrix counts every namespace: earlier scripts' loopback TIME_WAIT
 # socks dying during a scenario would be counted in it.
@@ -416,6 +482,15 @@ for addr in $ADDRS; do
 	matrix_case ${fam}_unaccepted_children_reset_matrix \
 		"$(sorted_words $LISTENER $OPEN "ESTABLISHED>CLOSE=$N2")" unaccepted "$addr"
 done
+
+# The children discarded before one took their request's place count
+# nothing: the matrix is that of connections reset once established.
+rm -f "$CHILD_DISCARDED_CHECK"
+matrix_case ipv4_children_discarded_then_made_matrix \
+	"$(sorted_words $LISTENER $OPEN "ESTABLISHED>CLOSE=$N2")" child_discarded 198.18.0.1
+expect_eq discarded_children_superseded_requests_still_counted \
+	"superseded_by_at_least_$N=yes syn_recv_gauge=$N ss_syn_recv=$N" \
+	"$(cat "$CHILD_DISCARDED_CHECK" 2>/dev/null)"
 
 # Every state at once, module loaded throughout.
 set_mixed_counts 10 5 5 5 5 5 5 3 10 30
