@@ -119,6 +119,21 @@ static u64 tcpstate_tw_peek(struct tcpstate_tw_fifo *fifo)
 	return first->cookie[fifo->head];
 }
 
+/* The cookie pos places behind the head; pos < fifo->queued. */
+static u64 tcpstate_tw_peek_at(struct tcpstate_tw_fifo *fifo, unsigned int pos)
+{
+	struct tcpstate_tw_chunk *chunk;
+	size_t offset = fifo->head + pos;
+
+	list_for_each_entry(chunk, &fifo->chunks, node) {
+		if (offset < TCPSTATE_TW_CHUNK_COOKIES)
+			return chunk->cookie[offset];
+		offset -= TCPSTATE_TW_CHUNK_COOKIES;
+	}
+	WARN_ON_ONCE(1);
+	return 0;
+}
+
 static void tcpstate_tw_drop_head(struct tcpstate_tw_fifo *fifo)
 {
 	struct tcpstate_tw_chunk *first;
@@ -251,10 +266,21 @@ static void tcpstate_twbudget_retry_soon(void)
 
 /*
  * Kills the TIME_WAIT socket of cookie: 1 if it did; 0 if there is none
- * to kill (its cookie is stale, or its socket cannot be found any more);
- * -ESRCH if it is going but the engine has not seen its kill (another
- * path's kill in flight, or the hooks going: see below); -EAGAIN if the
- * socket is still on its way into TIME_WAIT, to be tried again.
+ * to kill (its cookie is stale); -ENOENT if its entry is still counted
+ * but the socket cannot be killed from here (see below); -ESRCH if it is
+ * going but the engine has not seen its kill (another path's kill in
+ * flight, or the hooks going: see below); -EAGAIN if the socket is still
+ * on its way into TIME_WAIT, to be tried again.
+ *
+ * -ENOENT: its namespace is dying (a timewait sock holds no reference on
+ * it: it stays in the hash, and in our counts, until cleanup_net() gets
+ * to tcp_twsk_purge(), which can be seconds); it is bound to a device
+ * the lookup does not try (-E2BIG); or it was not found long after it
+ * entered TIME_WAIT (a kill the engine missed, which the sweep repairs,
+ * or a connect() reusing its tuple, whose kill is on its way). It still
+ * counts until then, and killing a younger socket in its place would not
+ * lower the count it holds up: the worker leaves it where it is and
+ * does not count it (tcpstate_twbudget_enforce()).
  *
  * The engine sees TIME_WAIT at the entry of the hashdance
  * (TCPSTATE_TW_HASH_SYMBOL), before the timewait sock takes its full
@@ -279,11 +305,11 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	/* A namespace on its way out purges its sockets itself. */
 	net = tcpstate_netns_cache_get(cache, target.netns_ino);
 	if (!net)
-		goto failed;
+		goto unkillable;
 	sk = tcpstate_lookup_cookie(net, &target, cookie);
 	/* More devices than the lookup tries: a retry would miss it again. */
 	if (IS_ERR(sk))
-		goto failed;
+		goto unkillable;
 	if (sk && sk->sk_state != TCP_TIME_WAIT) {
 		sock_gen_put(sk);
 		sk = NULL;
@@ -291,7 +317,7 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	if (!sk) {
 		if ((s64)(ktime_get_ns() - target.entered_ns) < (s64)TCPSTATE_TW_SETTLE_NS)
 			return -EAGAIN;
-		goto failed;
+		goto unkillable;
 	}
 	/* Hands the lookup's reference on, as inet_twsk_purge() does. */
 	local_bh_disable();
@@ -315,9 +341,9 @@ static int tcpstate_tw_evict(u64 cookie, struct tcpstate_netns_cache *cache)
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_FAILED);
 	return -ESRCH;
 
-failed:
+unkillable:
 	tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICT_FAILED);
-	return 0;
+	return -ENOENT;
 }
 
 /*
@@ -332,11 +358,21 @@ static void tcpstate_tw_drop_if_head(struct tcpstate_limit *l, u64 cookie)
 	spin_unlock_irq(&l->tw.lock);
 }
 
+/*
+ * Kills the oldest of l's scope until its count is back at the budget.
+ * Cookies the worker cannot kill stay where they are, at the head or
+ * behind it (unkillable ones, -ENOENT, and any cookie behind them: only
+ * the head can leave the FIFO), and the unkillable ones are not counted
+ * against the budget: with a dying namespace's sockets still counted, a
+ * global budget would otherwise kill as many live sockets of other
+ * namespaces in their place. A cookie left behind the head goes stale
+ * when its socket ends and is trimmed or compacted like any other.
+ */
 static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 {
 	u32 budget = READ_ONCE(l->tw.budget);
 	struct tcpstate_netns_cache cache = {};
-	unsigned int attempts;
+	unsigned int attempts, pos = 0, unkillable = 0;
 	u64 cookie, start;
 	int evicted;
 
@@ -345,13 +381,17 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 	spin_lock_irq(&l->tw.lock);
 	attempts = l->tw.fifo.queued;
 	spin_unlock_irq(&l->tw.lock);
-	while (attempts-- && atomic_read(&l->count) > (int)budget) {
+	while (attempts-- && atomic_read(&l->count) - (int)unkillable > (int)budget) {
 		spin_lock_irq(&l->tw.lock);
-		if (!l->tw.fifo.queued) {
+		/*
+		 * The engine's trim takes stale heads meanwhile: pos may
+		 * then skip a cookie, which the next run looks at.
+		 */
+		if (pos >= l->tw.fifo.queued) {
 			spin_unlock_irq(&l->tw.lock);
 			break;
 		}
-		cookie = tcpstate_tw_peek(&l->tw.fifo);
+		cookie = tcpstate_tw_peek_at(&l->tw.fifo, pos);
 		spin_unlock_irq(&l->tw.lock);
 
 		start = ktime_get_ns();
@@ -365,14 +405,24 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 			tcpstate_twbudget_retry_soon();
 			break;
 		}
-		tcpstate_tw_drop_if_head(l, cookie);
+		if (evicted == -ENOENT) {
+			unkillable++;
+			pos++;
+		} else if (pos) {
+			pos++;		/* dead or killed: stale in place */
+		} else {
+			tcpstate_tw_drop_if_head(l, cookie);
+		}
 		if (evicted > 0) {
 			u64 spent = ktime_get_ns() - start;
 
 			atomic64_inc(&l->tw.evictions);
 			tcpstate_limits_stat_inc(TCPSTATE_LSTAT_TW_EVICTED);
 			tcpstate_limits_stat_add(TCPSTATE_LSTAT_TW_EVICT_NS, spent);
-		} else if (evicted < 0) {
+			/* Unload waits for this run (tcpstate_twbudget_stop()). */
+			if (READ_ONCE(tcpstate_twbudget_stopped))
+				break;
+		} else if (evicted == -ESRCH) {
 			/*
 			 * Unseen: another path may be killing it this very
 			 * moment (a SYN reusing its tuple), or the hooks are

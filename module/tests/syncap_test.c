@@ -12,8 +12,8 @@
 DEFINE_MUTEX(tcpstate_limits_mutex);
 struct tcpstate_limits_pcpu __percpu *tcpstate_limits_pcpu;
 
-/* A health counter, as debugfs stats sums it. */
-static u64 test_lstat(enum tcpstate_limit_stat stat)
+/* A health counter, as debugfs stats sums it; twbudget_test.c reads them too. */
+u64 tcpstate_limits_stat_read(enum tcpstate_limit_stat stat)
 {
 	u64 sum = 0;
 	int cpu;
@@ -234,7 +234,7 @@ static void prefix_with_both_buckets_full_is_untracked(struct kunit *test)
 	test_fill_buckets_of(t, &prefix);
 	test_move(t, a, 1);
 
-	KUNIT_EXPECT_EQ(test, test_lstat(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
 	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.8"), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->prefixes->nr), 2 * TCPSTATE_SYN_PREFIX_BUCKET_SLOTS);
 }
@@ -296,7 +296,7 @@ static void prefix_untracked_socket_leaving_keeps_count_of_tracked_one(struct ku
 	test_move(t, untracked, -1);
 
 	KUNIT_EXPECT_EQ(test, test_hook_count(test, t, "10.7.7.9"), 1);
-	KUNIT_EXPECT_EQ(test, test_lstat(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_PREFIX_UNTRACKED), 1);
 }
 
 /* A table that never counted a socket keeps its counts when it leaves. */

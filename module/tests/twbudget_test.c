@@ -329,18 +329,77 @@ static void evict_leaves_head_still_in_its_hashdance(struct kunit *test)
 }
 
 /*
- * Long after entering TIME_WAIT, not found is gone: 1 goes, and the
- * worker moves on to 2, which, just entered, it leaves at the head.
+ * Long after entering TIME_WAIT, not found cannot be killed from here (a
+ * kill the engine missed; as a dying namespace's, still counted): 1 stays
+ * at the head and does not count against the budget, so 2, one over it
+ * with 1, is not tried in its place.
  */
-static void evict_drops_head_not_found_long_after_entering(struct kunit *test)
+static void evict_keeps_unkillable_head_and_spares_younger(struct kunit *test)
 {
 	struct tcpstate_limit *l = test->priv;
 	u64 left[3];
 
 	test_tw_one_over_budget(test, l, 2 * TCPSTATE_TW_SETTLE_NS);
 	tcpstate_twbudget_enforce(l);
-	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 1U);
-	KUNIT_EXPECT_EQ(test, left[0], 2ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_FAILED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_RETRIED), 0ULL);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 2U);
+	KUNIT_EXPECT_EQ(test, left[0], 1ULL);
+	KUNIT_EXPECT_EQ(test, left[1], 2ULL);
+}
+
+/*
+ * Budget 1, four queued, three live: 1 unkillable, 2 stale, 3 and 4 just
+ * entered. Without 1, 3 and 4 are one over: the worker passes 1 and 2
+ * (behind the kept head, 2 stays too) and tries 3, which is still in its
+ * hashdance, so it stops there for a jiffy. Nothing leaves the FIFO.
+ */
+static void evict_tries_past_unkillable_head_keeping_order(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	struct tcpstate_sock *oldest;
+	u64 left[5];
+	int i;
+
+	l->tw.budget = 1;
+	oldest = test_tw_live(test, l, 1);
+	oldest->entered_ns -= 2 * TCPSTATE_TW_SETTLE_NS;
+	test_tw_live(test, l, 3);
+	test_tw_live(test, l, 4);
+	for (i = 1; i <= 4; i++)
+		test_tw_enter(l, i);
+	tcpstate_twbudget_enforce(l);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_FAILED), 1ULL);
+	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_RETRIED), 1ULL);
+	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 4U);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, left[i], (u64)i + 1);
+}
+
+/*
+ * The cookie pos places behind the head, across chunks. Pushed as they
+ * are, not appended: the engine's trim would take them, none being in the
+ * table. Checked after the lock is dropped: a failed expectation allocates.
+ */
+static void fifo_peek_at_reads_across_chunks(struct kunit *test)
+{
+	struct tcpstate_limit *l = test->priv;
+	unsigned int n = 2 * TCPSTATE_TW_CHUNK_COOKIES + 3, pushed = 0, wrong = 0, queued, i;
+
+	spin_lock_irq(&l->tw.lock);
+	for (i = 1; i <= n; i++)
+		pushed += tcpstate_tw_push(&l->tw.fifo, i, GFP_ATOMIC);
+	if (pushed == n) {
+		tcpstate_tw_drop_head(&l->tw.fifo);
+		tcpstate_tw_drop_head(&l->tw.fifo);
+		for (i = 0; i < n - 2; i++)
+			wrong += tcpstate_tw_peek_at(&l->tw.fifo, i) != (u64)i + 3;
+	}
+	queued = l->tw.fifo.queued;
+	spin_unlock_irq(&l->tw.lock);
+	KUNIT_ASSERT_EQ(test, pushed, n);
+	KUNIT_EXPECT_EQ(test, queued, n - 2);
+	KUNIT_EXPECT_EQ(test, wrong, 0U);
 }
 
 static struct kunit_case tcpstate_twbudget_fifo_cases[] = {
@@ -351,7 +410,9 @@ static struct kunit_case tcpstate_twbudget_fifo_cases[] = {
 	KUNIT_CASE(fifo_trims_two_stale_heads_per_append),
 	KUNIT_CASE(fifo_bloated_beyond_twice_live_count_and_a_chunk),
 	KUNIT_CASE_PARAM(evict_leaves_head_still_in_its_hashdance, hashdance_gen_params),
-	KUNIT_CASE(evict_drops_head_not_found_long_after_entering),
+	KUNIT_CASE(evict_keeps_unkillable_head_and_spares_younger),
+	KUNIT_CASE(evict_tries_past_unkillable_head_keeping_order),
+	KUNIT_CASE(fifo_peek_at_reads_across_chunks),
 	{}
 };
 
