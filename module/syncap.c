@@ -101,8 +101,9 @@
 
 /*
  * What the SYN this CPU let through last still claims, cap by cap. Its
- * own CPU makes and ends the claims: the hook and the request sock's
- * kprobes, both with BHs off on that CPU, so never at once; they run
+ * own CPU makes and ends the claims: the hook (which turns BHs off
+ * itself, see tcpstate_syncap_judge()) and the request sock's kprobes,
+ * both with BHs off on that CPU, so never at once; they run
  * under RCU (or with preemption off). Other CPUs only take claims back,
  * with cmpxchg(): a cap's removal (tcpstate_syncap_destroy()) and a
  * recount that replaces the prefix counts (tcpstate_syncap_unclaim_table()),
@@ -381,7 +382,11 @@ static struct sock *tcpstate_syncap_listener(struct net *net, const struct tcpst
  */
 static bool tcpstate_syn_claim_fits(atomic_t *slot, int claimed, int count, u32 max)
 {
-	if ((u32)count + claimed > max) {
+	/*
+	 * Signed: were a slot ever to go below zero, a cap should let one
+	 * SYN too many through, not drop every SYN until the next load.
+	 */
+	if ((s64)count + claimed > max) {
 		atomic_dec(slot);
 		return false;
 	}
@@ -595,7 +600,7 @@ static bool tcpstate_syncap_admits(struct tcpstate_limit *l, struct net *net,
 	return true;
 }
 
-static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
+static unsigned int __tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
 {
 	struct tcpstate_syn_claim *claims;
 	int listener_load = -1;
@@ -630,6 +635,25 @@ static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate
 	if (verdict == NF_DROP)
 		for (i = 0; i < nr; i++)
 			tcpstate_syn_unclaim(&claims[i]);
+	return verdict;
+}
+
+/*
+ * This CPU's claims must not change under the judge's feet: BHs off. A
+ * hook runs in the receive softirq, but nf_reinject() (an NFQUEUE
+ * verdict, in the process context of the program that gave it) runs the
+ * hooks after the queueing one with BHs on: there, a SYN's softirq on
+ * this CPU could judge in the middle of ours and its claims overwrite or
+ * release ours, and a claim lost that way would keep its slot one place
+ * fuller for good. In softirq context this costs a preempt count.
+ */
+static unsigned int tcpstate_syncap_judge(struct net *net, const struct tcpstate_syn *syn)
+{
+	unsigned int verdict;
+
+	local_bh_disable();
+	verdict = __tcpstate_syncap_judge(net, syn);
+	local_bh_enable();
 	return verdict;
 }
 

@@ -68,6 +68,8 @@ PORT_PREFIX4=8200	# prefix cap, synflood from one /24
 PORT_PREFIX6=8201	# prefix cap, synflood from one /64
 PORT_PREFIX_DUAL=8202	# prefix cap, IPv4 synflood from one /24 to an IPv6 listener
 PORT_UNCAPPED=8300	# a listener no cap names
+PORT_NFQUEUE=8500	# listener cap; its SYNs queued to user space ahead of the hook
+NFQUEUE_NUM=7
 PORT_TPROXY4=8400	# listener cap; nft tproxy hands its SYNs to ...
 PORT_TPROXY4_TO=8401	# ... a transparent listener here
 PORT_TPROXY6=8402
@@ -145,7 +147,7 @@ setup_nft()
 
 	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES \
 		    $PORT_COOKIES_PREFIX $PORT_TWO_CAPS $PORT_PREFIX_DUAL $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
-		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX; do
+		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX $PORT_NFQUEUE; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
@@ -248,9 +250,34 @@ open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
 		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_COOKIES_PREFIX 4:$PORT_TWO_CAPS d6:$PORT_PREFIX_DUAL 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
 		4:$PORT_TPROXY4 t4:$PORT_TPROXY4_TO 6:$PORT_TPROXY6 t6:$PORT_TPROXY6_TO \
-		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO &
+		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO 4:$PORT_NFQUEUE &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
+}
+
+# NFQUEUE ahead of the module's hook, as an inline IPS at filter priority
+# puts it: $srv hands PORT_NFQUEUE's SYNs to a program that accepts each,
+# and the verdict runs the hooks after the queueing one (the syns counter,
+# then the module's) in that program's process context, BHs on
+# (nf_reinject()), not in the receive softirq. The rule counts what it
+# queued.
+setup_nfqueue()
+{
+	ip netns exec "$srv" python3 "$TOP/selftests/helpers/nfqueue_accept.py" $NFQUEUE_NUM \
+		"$tmp/nfqueue_bound" &
+	BG_PIDS+=($!)
+	busywait $WAIT_MS test -e "$tmp/nfqueue_bound" &&
+	ip netns exec "$srv" nft "add table inet nfq;
+		add chain inet nfq input { type filter hook input priority -5; };
+		add counter inet nfq queued;
+		add rule inet nfq input tcp dport $PORT_NFQUEUE tcp flags & (syn | ack) == syn \
+			counter name queued queue num $NFQUEUE_NUM"
+}
+
+nfqueue_queued()
+{
+	ip netns exec "$srv" nft list counter inet nfq queued |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
 
 # --- what the kernel and the module say ---------------------------------------
@@ -487,7 +514,7 @@ prefix_cap()
 
 require_tools nft hping3 ss nstat python3
 
-ktap_plan 71
+ktap_plan 77
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -513,6 +540,21 @@ expect_eq listener_cap_ipv4_refills_after_half_open_aborted \
 listener_cap listener_cap_ipv6 $PORT_LISTENER6 \
 	flood_synflood $SRV6 $PORT_LISTENER6 $PREFIX6_LISTENER
 listener_cap listener_cap_two_cpus $PORT_LISTENER_SMP flood_each_cpu $PORT_LISTENER_SMP
+
+# Judged in process context after user space's verdict, the cap holds as
+# exactly as in the softirq. The hook turns BHs off for its judgement:
+# without that, a SYN's softirq on the same CPU could judge in the middle
+# of it (a claim lost for good: its slot one place fuller until the next
+# load), and on the debug kernel (DEBUG_PREEMPT) the hook's per-CPU
+# claims splat at the first SYN.
+if setup_nfqueue; then
+	listener_cap listener_cap_nfqueue_verdict $PORT_NFQUEUE \
+		flood_synflood $SRV4 $PORT_NFQUEUE 10.67.0.0/16
+	expect_eq listener_cap_nfqueue_verdict_every_syn_back_from_user_space \
+		"$(nfqueue_queued)" "$(nft_syns $PORT_NFQUEUE)"
+else
+	echo "# cannot queue SYNs to user space"
+fi
 
 # TPROXY: the cap on a port bounds the queue TCP puts the port's SYNs on,
 # the transparent listener's, not that of the port's own listener (which
