@@ -9,6 +9,7 @@
  *   full socket changes state        tracepoint sock:inet_sock_set_state
  *   SYN queued as a request sock     kretprobe inet_csk_reqsk_queue_hash_add
  *   request sock becomes its child   the child's first tracepoint event
+ *   Fast Open child made from a SYN  entry of inet_csk_reqsk_queue_add
  *   request sock dropped             kretprobe __inet_csk_reqsk_queue_drop
  *   timewait sock published          entry of TCPSTATE_TW_HASH_SYMBOL
  *   FIN_WAIT2 -> TIME_WAIT in a tw   entry of __inet_twsk_schedule
@@ -44,6 +45,7 @@
 #include <linux/trace_recursion.h>
 #include <linux/tracepoint.h>
 #include <linux/in.h>
+#include <linux/tcp.h>
 #include <net/sock.h>
 #include <net/inet_timewait_sock.h>
 #include <net/request_sock.h>
@@ -123,6 +125,37 @@ static void tcpstate_on_sock_destruct(struct ftrace_regs *fregs)
 	if (cookie)	/* no cookie: never tracked */
 		tcpstate_emit(sk, cookie, TCPSTATE_EV_FREE, TCPSTATE_KIND_FULL,
 			      sk->sk_state, sk->sk_state);
+}
+
+/*
+ * A Fast Open child: tcp_try_fastopen() made it from the SYN itself, in
+ * SYN_RECV, and tcp_conn_request() puts it straight on the accept queue
+ * here; no request sock is hashed. Its LISTEN -> SYN_RECV from
+ * inet_csk_clone_lock() carried the listener's tuple and was skipped, and
+ * nothing else reports it until the third ACK: until then ss shows it in
+ * SYN-RECV. Reported here, hashed and complete. If the listener is
+ * closing, inet_child_forget() closes it at once (SYN_RECV -> CLOSE).
+ *
+ * The other callers pass children that report themselves: a hashed
+ * request's (tfo_listener false) and, from inet_csk_listen_stop(), a
+ * queued child moved to another reuseport listener, which may be a Fast
+ * Open one still in SYN_RECV. That one already has its cookie, given it
+ * when it was reported; a fresh child has none (a Fast Open request is
+ * never hashed, so no one made its cookie, and the clone copies it).
+ */
+static void tcpstate_on_reqsk_queue_add(struct ftrace_regs *fregs)
+{
+	struct sock *listener = (struct sock *)tcpstate_ftrace_arg(fregs, 0);
+	struct request_sock *req = (struct request_sock *)tcpstate_ftrace_arg(fregs, 1);
+	struct sock *child = (struct sock *)tcpstate_ftrace_arg(fregs, 2);
+
+	if (listener->sk_protocol != IPPROTO_TCP || !tcp_rsk(req)->tfo_listener ||
+	    READ_ONCE(child->sk_state) != TCP_SYN_RECV || atomic64_read(&child->sk_cookie))
+		return;
+	tcpstate_emit(child, tcpstate_sock_cookie(child), TCPSTATE_EV_TRANSITION,
+		      TCPSTATE_KIND_FULL, TCP_LISTEN, TCP_SYN_RECV);
+	/* The SYN's claims end as when TCP hashes a request sock. */
+	tcpstate_syncap_release_claims();
 }
 
 /* --- request socks ------------------------------------------------------ */
@@ -303,6 +336,7 @@ static struct tcpstate_entry_hook tcpstate_entry_hooks[] = {
 	{ .symbol = "__inet_twsk_schedule", .handler = tcpstate_on_tw_schedule },
 	{ .symbol = TCPSTATE_TW_HASH_SYMBOL, .handler = tcpstate_on_tw_hash },
 	{ .symbol = "tcp_conn_request", .handler = tcpstate_on_conn_request },
+	{ .symbol = "inet_csk_reqsk_queue_add", .handler = tcpstate_on_reqsk_queue_add },
 };
 
 #define TCPSTATE_ENTRY_HOOKS_NR ARRAY_SIZE(tcpstate_entry_hooks)

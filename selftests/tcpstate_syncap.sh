@@ -70,6 +70,9 @@ PORT_PREFIX_DUAL=8202	# prefix cap, IPv4 synflood from one /24 to an IPv6 listen
 PORT_UNCAPPED=8300	# a listener no cap names
 PORT_NFQUEUE=8500	# listener cap; its SYNs queued to user space ahead of the hook
 NFQUEUE_NUM=7
+PORT_TFO_PREFIX=8501	# prefix cap; TCP Fast Open clients, one /24
+TFO_PREFIX_MAX=3
+TFO_CLIENTS=5
 PORT_TPROXY4=8400	# listener cap; nft tproxy hands its SYNs to ...
 PORT_TPROXY4_TO=8401	# ... a transparent listener here
 PORT_TPROXY6=8402
@@ -147,7 +150,7 @@ setup_nft()
 
 	for port in $PORT_LISTENER4 $PORT_LISTENER6 $PORT_LISTENER_SMP $PORT_COOKIES \
 		    $PORT_COOKIES_PREFIX $PORT_TWO_CAPS $PORT_PREFIX_DUAL $PORT_PREFIX4 $PORT_PREFIX6 $PORT_UNCAPPED $PORT_TPROXY4 $PORT_TPROXY6 \
-		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX $PORT_NFQUEUE; do
+		    $PORT_TPROXY_A $PORT_TPROXY_B $PORT_TPROXY_PREFIX $PORT_NFQUEUE $PORT_TFO_PREFIX; do
 		cmds="$cmds add counter inet syncap syns_$port;
 			add rule inet syncap input tcp dport $port tcp flags & (syn | ack) == syn counter name syns_$port;"
 	done
@@ -243,6 +246,8 @@ for spec in sys.argv[3:]:
         s = socket.socket()
         if fam == "t4":
             s.setsockopt(socket.IPPROTO_IP, IP_TRANSPARENT, 1)
+        if fam == "f4":
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 64)
         s.bind(("0.0.0.0", int(port)))
     s.listen(int(sys.argv[2]))
     socks.append(s)
@@ -250,7 +255,7 @@ open(sys.argv[1], "w").close()
 signal.pause()' "$tmp/listening" $BACKLOG 4:$PORT_LISTENER4 6:$PORT_LISTENER6 \
 		4:$PORT_LISTENER_SMP 4:$PORT_COOKIES 4:$PORT_COOKIES_PREFIX 4:$PORT_TWO_CAPS d6:$PORT_PREFIX_DUAL 4:$PORT_PREFIX4 6:$PORT_PREFIX6 4:$PORT_UNCAPPED \
 		4:$PORT_TPROXY4 t4:$PORT_TPROXY4_TO 6:$PORT_TPROXY6 t6:$PORT_TPROXY6_TO \
-		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO 4:$PORT_NFQUEUE &
+		t4:$PORT_TPROXY_AB_TO t4:$PORT_TPROXY_PREFIX_TO 4:$PORT_NFQUEUE f4:$PORT_TFO_PREFIX &
 	BG_PIDS+=($!)
 	busywait $WAIT_MS test -e "$tmp/listening"
 }
@@ -514,7 +519,7 @@ prefix_cap()
 
 require_tools nft hping3 ss nstat python3
 
-ktap_plan 77
+ktap_plan 79
 
 tcpstate_loaded && tcpstate_unload
 tcpstate_load || ktap_finish
@@ -773,6 +778,63 @@ expect_eq uncapped_port_queues_every_syn "received=$received queued=$received sy
 expect_eq uncapped_port_seen_and_dropped_by_no_cap "$before" "$(uncapped_stats)"
 connects $SRV4 $PORT_UNCAPPED
 ktap_result uncapped_port_connects $? "connect to $SRV4:$PORT_UNCAPPED failed"
+
+# TCP Fast Open without cookies (tcp_fastopen 0x607 at both ends): a SYN
+# with data makes its child at once, in SYN_RECV, with no request sock,
+# and the child must take its SYN's place in the prefix count as a
+# request sock would. TFO_CLIENTS clients of $att's own /24, their
+# SYN-ACKs dropped in $att so the children stay in SYN_RECV; under a
+# prefix cap of TFO_PREFIX_MAX, that many are made and the rest dropped
+# (until 2026-12-07 the module did not see the children until their
+# third ACK, and let every one through). $att sends each client's first
+# SYN only (a set of source ports seen), so that the counts stay still:
+# no retransmission arrives while they are read. The listener has the
+# TCP_FASTOPEN option: a listener only takes Fast Open with a queue.
+tfo_passive() { ip netns exec "$srv" nstat -asz TcpExtTCPFastOpenPassive | awk 'NR > 1 { print $2 }'; }
+tfo_prefix_row()
+{
+	echo "received=$(nft_syns $PORT_TFO_PREFIX) queued=$(half_open $PORT_TFO_PREFIX)" \
+		"fast_open_children=$(tfo_passive)" \
+		"prefix_count_drops=$(limits_row syn_prefix "port:$PORT_TFO_PREFIX,prefix:198.18.0.0/24" |
+			awk '{ print $1 "," $4 }')"
+}
+err=$(cap_add $PORT_TFO_PREFIX listener_max=0 prefix_max=$TFO_PREFIX_MAX prefix_len4=24) ||
+	echo "# fast open: $err"
+ip netns exec "$att" sysctl -qw net.ipv4.tcp_fastopen=0x607
+ip netns exec "$srv" sysctl -qw net.ipv4.tcp_fastopen=0x607
+ip netns exec "$att" nft "add table inet tfo;
+	add chain inet tfo input { type filter hook input priority filter; };
+	add rule inet tfo input tcp sport $PORT_TFO_PREFIX tcp flags & (syn | ack) == syn | ack drop;
+	add set inet tfo seen { type inet_service; flags dynamic; };
+	add chain inet tfo output { type filter hook output priority filter; };
+	add rule inet tfo output tcp dport $PORT_TFO_PREFIX tcp flags & (syn | ack) == syn \
+		tcp sport @seen drop;
+	add rule inet tfo output tcp dport $PORT_TFO_PREFIX tcp flags & (syn | ack) == syn \
+		add @seen { tcp sport }"
+ip netns exec "$att" python3 -c '
+import socket, sys, time
+held = []
+for _ in range(int(sys.argv[3])):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.sendto(b"x", socket.MSG_FASTOPEN, (sys.argv[1], int(sys.argv[2])))
+    except BlockingIOError:
+        pass
+    held.append(s)
+time.sleep(60)' $SRV4 $PORT_TFO_PREFIX $TFO_CLIENTS &
+tfo_clients=$!
+BG_PIDS+=($tfo_clients)
+busywait $WAIT_MS syns_at_least $PORT_TFO_PREFIX $TFO_CLIENTS
+last_syns=
+busywait $WAIT_MS syns_settled $PORT_TFO_PREFIX
+expect_eq fast_open_children_take_their_syns_place_in_prefix_count \
+	"received=$TFO_CLIENTS queued=$TFO_PREFIX_MAX fast_open_children=$TFO_PREFIX_MAX prefix_count_drops=$TFO_PREFIX_MAX,$((TFO_CLIENTS - TFO_PREFIX_MAX))" \
+	"$(tfo_prefix_row)"
+expect_drops_balance fast_open_prefix_cap_drops_equal_received_minus_admitted $PORT_TFO_PREFIX \
+	limits_prefix_drops="$(limits_drops syn_prefix "port:$PORT_TFO_PREFIX,prefix:198.18.0.0/24")"
+kill $tfo_clients 2>/dev/null
+wait $tfo_clients 2>/dev/null
 
 # The floods' premise: $att let the SYN-ACKs die, so no half-open
 # connection ended early: no unreachable, and no RST but those of its own

@@ -246,6 +246,62 @@ child_discarded()
 	return $rc
 }
 
+# TCP Fast Open without cookies (tcp_fastopen 0x607 at both ends: client
+# and server on, no cookie asked for, none needed, no TCP_FASTOPEN option
+# needed on the listener): each client SYN carries data, and the server
+# makes the child from the SYN itself, in SYN_RECV, with no request sock.
+# $cli drops the SYN-ACKs, so the children stay in SYN_RECV until their
+# SYN-ACK retries run out (one retry, plus the one Fast Open adds: 7 s);
+# the clients give up after one SYN retry. While they wait, the module
+# must show them as ss does.
+TFO_CHECK=$tmp/tfo
+
+tfo_passive() { ip netns exec "$srv" nstat -asz TcpExtTCPFastOpenPassive | awk 'NR > 1 { print $2 }'; }
+
+tfo_half_open()
+{
+	local addr=$1 held client rc=1 ino
+
+	ip netns exec "$cli" sysctl -qw net.ipv4.tcp_fastopen=0x607 net.ipv4.tcp_syn_retries=1 &&
+	ip netns exec "$srv" sysctl -qw net.ipv4.tcp_fastopen=0x607 net.ipv4.tcp_synack_retries=1 &&
+	nft_drop "$cli" input "tcp sport $PORT $SYN_ACK" || return 1
+	rm -f "$tmp/ready"
+	"$HELPERS/tcp_pair" -r "$tmp/ready" "$cli" "$srv" "$addr" listen:$PORT:1 \
+		> /dev/null 2>&1 &
+	held=$!
+	busywait $SETUP_MS test -e "$tmp/ready" || { kill $held; wait $held; return 1; }
+	ip netns exec "$cli" python3 -c '
+import socket, sys, time
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+held = []
+for _ in range(n):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.sendto(b"x", socket.MSG_FASTOPEN, (addr, port))
+    except BlockingIOError:
+        pass
+    held.append(s)
+time.sleep(30)' "$addr" $PORT $N &
+	client=$!
+	if busywait $SETUP_MS syn_recv_reached; then
+		ino=$(ns_inode "$srv")
+		echo "syn_recv_gauge=$(awk '$1 == "SYN_RECV" { print $2 }' "$DEBUGFS/netns/$ino/states")" \
+			"ss_syn_recv=$(syn_recv_count)" \
+			"table_full_syn_recv=$(awk -v ns="$ino" 'NR > 1 && $2 == ns && $4 == "full" && $5 == "SYN_RECV"' \
+				"$DEBUGFS/sockets" | wc -l)" \
+			"fast_open_children=$(tfo_passive)" > "$TFO_CHECK"
+		busywait $SETUP_MS syn_exchange_over && rc=0
+		[ $rc -eq 0 ] || echo "$(syn_recv_count) children left in SYN_RECV"
+	else
+		echo "$(syn_recv_count) children in SYN_RECV, not $N; $(tfo_passive) made by Fast Open"
+	fi
+	kill $client $held
+	wait $client $held
+	return $rc
+}
+
 # What the ABI says N connections add to the matrix, by piece.
 OPEN="CLOSE>SYN_SENT=$N SYN_SENT>ESTABLISHED=$N LISTEN>SYN_RECV=$N SYN_RECV>ESTABLISHED=$N"
 LISTENER="CLOSE>LISTEN=1 LISTEN>CLOSE=1"
@@ -445,7 +501,7 @@ sockets_read_twice()
 
 require_tools nft tc hping3 ss
 
-ktap_plan 33
+ktap_plan 37
 
 # The matrix counts every namespace: earlier scripts' loopback TIME_WAIT
 # socks dying during a scenario would be counted in it.
@@ -481,6 +537,16 @@ for addr in $ADDRS; do
 		"$(sorted_words $LISTENER $OPEN $ACTIVE_CLOSE $PASSIVE_CLOSE)" syncookie_close "$addr"
 	matrix_case ${fam}_unaccepted_children_reset_matrix \
 		"$(sorted_words $LISTENER $OPEN "ESTABLISHED>CLOSE=$N2")" unaccepted "$addr"
+done
+
+for addr in $ADDRS; do
+	fam=$(family "$addr")
+	rm -f "$TFO_CHECK"
+	matrix_case ${fam}_fast_open_synack_timeout_matrix \
+		"$(sorted_words $LISTENER $FAILED_OPEN $HALF_OPEN)" tfo_half_open "$addr"
+	expect_eq ${fam}_fast_open_children_in_syn_recv_as_ss_shows \
+		"syn_recv_gauge=$N ss_syn_recv=$N table_full_syn_recv=$N fast_open_children=$N" \
+		"$(cat "$TFO_CHECK" 2>/dev/null)"
 done
 
 # The children discarded before one took their request's place count
