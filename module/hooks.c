@@ -54,6 +54,7 @@
 #include <tcpstate/engine.h>
 #include <tcpstate/limits.h>
 #include <tcpstate/listeners.h>
+#include <tcpstate/table.h>
 
 /* Entry hooks read arguments from ftrace_regs, which needs this. */
 #if !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
@@ -139,21 +140,32 @@ static void tcpstate_on_sock_destruct(struct ftrace_regs *fregs)
  * The other callers pass children that report themselves: a hashed
  * request's (tfo_listener false) and, from inet_csk_listen_stop(), a
  * queued child moved to another reuseport listener, which may be a Fast
- * Open one still in SYN_RECV. That one already has its cookie, given it
- * when it was reported; a fresh child has none (a Fast Open request is
- * never hashed, so no one made its cookie, and the clone copies it).
+ * Open one still in SYN_RECV; its request is a copy of the queued one,
+ * whose sk is the child, where a fresh request's sk is NULL until this
+ * very call. Not the child's cookie: a sock_ops BPF program asking for
+ * it (bpf_get_socket_cookie() in PASSIVE_ESTABLISHED_CB, run inside
+ * tcp_fastopen_create_child()) makes one first. A child the table has
+ * already (the adoption walk at load found it hashed) is not reported
+ * twice.
  */
 static void tcpstate_on_reqsk_queue_add(struct ftrace_regs *fregs)
 {
 	struct sock *listener = (struct sock *)tcpstate_ftrace_arg(fregs, 0);
 	struct request_sock *req = (struct request_sock *)tcpstate_ftrace_arg(fregs, 1);
 	struct sock *child = (struct sock *)tcpstate_ftrace_arg(fregs, 2);
+	u64 cookie;
+	bool tracked;
 
-	if (listener->sk_protocol != IPPROTO_TCP || !tcp_rsk(req)->tfo_listener ||
-	    READ_ONCE(child->sk_state) != TCP_SYN_RECV || atomic64_read(&child->sk_cookie))
+	if (listener->sk_protocol != IPPROTO_TCP || !tcp_rsk(req)->tfo_listener || req->sk ||
+	    READ_ONCE(child->sk_state) != TCP_SYN_RECV)
 		return;
-	tcpstate_emit(child, tcpstate_sock_cookie(child), TCPSTATE_EV_TRANSITION,
-		      TCPSTATE_KIND_FULL, TCP_LISTEN, TCP_SYN_RECV);
+	cookie = atomic64_read(&child->sk_cookie);
+	rcu_read_lock();
+	tracked = cookie && tcpstate_table_lookup(cookie);
+	rcu_read_unlock();
+	if (!tracked)
+		tcpstate_emit(child, tcpstate_sock_cookie(child), TCPSTATE_EV_TRANSITION,
+			      TCPSTATE_KIND_FULL, TCP_LISTEN, TCP_SYN_RECV);
 	/* The SYN's claims end as when TCP hashes a request sock. */
 	tcpstate_syncap_release_claims();
 }

@@ -158,9 +158,15 @@ static struct net *tcpstate_net_get_by_inode(u32 ino)
 	return found;
 }
 
+/*
+ * A miss is kept as well as a find: a namespace on its way out stays
+ * one, and the TIME_WAIT worker meets its sockets one after the other
+ * on every run until its cleanup purges them; a walk of every namespace
+ * each time would cost O(namespaces) a socket.
+ */
 struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino)
 {
-	if (cache->net && cache->ino == ino)
+	if (cache->ino == ino)
 		return cache->net;
 	tcpstate_netns_cache_put(cache);
 	cache->net = tcpstate_net_get_by_inode(ino);
@@ -173,4 +179,5 @@ void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache)
 	if (cache->net)
 		put_net(cache->net);
 	cache->net = NULL;
+	cache->ino = 0;		/* no namespace has inode 0 */
 }

@@ -81,6 +81,16 @@ static DECLARE_DELAYED_WORK(tcpstate_twbudget_work, tcpstate_twbudget_work_fn);
 /* Unload has begun: the work is not queued again, and returns at once. */
 static bool tcpstate_twbudget_stopped;
 
+/*
+ * While sockets the worker cannot kill (a namespace waiting for its
+ * cleanup) are all that keep a budget over, every socket entering
+ * TIME_WAIT in its scope kicks the worker, and each run would look at
+ * them all again: a kick then waits until this long after the run that
+ * found nothing else to do (tcpstate_twbudget_calm_until, in jiffies).
+ */
+#define TCPSTATE_TW_CALM_JIFFIES	(HZ / 10)
+static unsigned long tcpstate_twbudget_calm_until;
+
 /* --- the FIFO: a budget's under l->tw.lock ------------------------------- */
 
 static void tcpstate_tw_fifo_init(struct tcpstate_tw_fifo *fifo)
@@ -246,8 +256,12 @@ void tcpstate_twbudget_account(struct tcpstate_limit *l, const struct tcpstate_s
 
 void tcpstate_twbudget_kick(void)
 {
+	/* Signed and bounded: any old value of calm_until means no wait. */
+	long calm = (long)(READ_ONCE(tcpstate_twbudget_calm_until) - jiffies);
+
 	if (!READ_ONCE(tcpstate_twbudget_stopped))
-		schedule_delayed_work(&tcpstate_twbudget_work, 0);
+		schedule_delayed_work(&tcpstate_twbudget_work,
+				      calm > 0 && calm <= TCPSTATE_TW_CALM_JIFFIES ? calm : 0);
 }
 
 /*
@@ -434,6 +448,9 @@ static void tcpstate_twbudget_enforce(struct tcpstate_limit *l)
 		}
 		cond_resched();
 	}
+	if (unkillable && atomic_read(&l->count) > (int)budget &&
+	    atomic_read(&l->count) - (int)unkillable <= (int)budget)
+		WRITE_ONCE(tcpstate_twbudget_calm_until, jiffies + TCPSTATE_TW_CALM_JIFFIES);
 	tcpstate_netns_cache_put(&cache);
 }
 

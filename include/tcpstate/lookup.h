@@ -47,10 +47,10 @@ struct sock *tcpstate_lookup_cookie(struct net *net, const struct tcpstate_tuple
  */
 bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie);
 
-/* A namespace by inode number, keeping the last one found: see lookup.c. */
+/* A namespace by inode number, keeping the last one asked for: see lookup.c. */
 struct tcpstate_netns_cache {
-	struct net *net;	/* referenced, or NULL */
-	u32 ino;
+	struct net *net;	/* referenced, or NULL: none of ino alive */
+	u32 ino;		/* 0: nothing asked yet */
 };
 
 struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino);

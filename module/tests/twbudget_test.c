@@ -77,6 +77,7 @@ static int twbudget_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tcpstate_twbudget_create(l), 0);
 	/* No work: what the tests append must stay where they look. */
 	WRITE_ONCE(tcpstate_twbudget_stopped, true);
+	tcpstate_twbudget_calm_until = jiffies;
 	test_lookup_cookie = 0;
 	test_lookup_sk = NULL;
 	return 0;
@@ -343,6 +344,8 @@ static void evict_keeps_unkillable_head_and_spares_younger(struct kunit *test)
 	tcpstate_twbudget_enforce(l);
 	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_FAILED), 1ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_RETRIED), 0ULL);
+	/* Nothing else to do: the next kicks wait a while. */
+	KUNIT_EXPECT_TRUE(test, time_after(tcpstate_twbudget_calm_until, jiffies));
 	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 2U);
 	KUNIT_EXPECT_EQ(test, left[0], 1ULL);
 	KUNIT_EXPECT_EQ(test, left[1], 2ULL);
@@ -371,6 +374,8 @@ static void evict_tries_past_unkillable_head_keeping_order(struct kunit *test)
 	tcpstate_twbudget_enforce(l);
 	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_FAILED), 1ULL);
 	KUNIT_EXPECT_EQ(test, tcpstate_limits_stat_read(TCPSTATE_LSTAT_TW_EVICT_RETRIED), 1ULL);
+	/* Stopped by 3, which is killable in a moment: no pause. */
+	KUNIT_EXPECT_FALSE(test, time_after(tcpstate_twbudget_calm_until, jiffies));
 	KUNIT_ASSERT_EQ(test, test_tw_drain(l, left, ARRAY_SIZE(left)), 4U);
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, left[i], (u64)i + 1);
