@@ -160,6 +160,13 @@ static void tcpstate_on_reqsk_queue_add(struct ftrace_regs *fregs)
 	    READ_ONCE(child->sk_state) != TCP_SYN_RECV)
 		return;
 	cookie = atomic64_read(&child->sk_cookie);
+	/*
+	 * For the table lookup alone: the callback runs with preemption
+	 * off, but the table's lookup asserts an RCU reader to lockdep.
+	 * The check races with the adoption walk only during load; the
+	 * engine then counts a state mismatch, and the gauge still counts
+	 * the child once.
+	 */
 	rcu_read_lock();
 	tracked = cookie && tcpstate_table_lookup(cookie);
 	rcu_read_unlock();

@@ -121,14 +121,6 @@ static bool tcpstate_tw_push(struct tcpstate_tw_fifo *fifo, u64 cookie, gfp_t gf
 	return true;
 }
 
-static u64 tcpstate_tw_peek(struct tcpstate_tw_fifo *fifo)
-{
-	struct tcpstate_tw_chunk *first;
-
-	first = list_first_entry(&fifo->chunks, struct tcpstate_tw_chunk, node);
-	return first->cookie[fifo->head];
-}
-
 /* The cookie pos places behind the head; pos < fifo->queued. */
 static u64 tcpstate_tw_peek_at(struct tcpstate_tw_fifo *fifo, unsigned int pos)
 {
@@ -142,6 +134,12 @@ static u64 tcpstate_tw_peek_at(struct tcpstate_tw_fifo *fifo, unsigned int pos)
 	}
 	WARN_ON_ONCE(1);
 	return 0;
+}
+
+/* The oldest cookie; the FIFO is not empty. */
+static u64 tcpstate_tw_peek(struct tcpstate_tw_fifo *fifo)
+{
+	return tcpstate_tw_peek_at(fifo, 0);
 }
 
 static void tcpstate_tw_drop_head(struct tcpstate_tw_fifo *fifo)
