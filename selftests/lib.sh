@@ -320,6 +320,13 @@ stat_value()
 		"$DEBUGFS/stats"
 }
 
+# netns_counter NS NAME: one of the kernel's SNMP counters (nstat's name,
+# TcpExtTCPFastOpenPassive say) in netns NS, since the netns was made.
+netns_counter()
+{
+	ip netns exec "$1" nstat -asz "$2" | awk 'NR > 1 { print $2 }'
+}
+
 # sysfs_write FILE DATA: write DATA in one write(2); print OK or the errno name.
 sysfs_write()
 {

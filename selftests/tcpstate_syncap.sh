@@ -689,7 +689,7 @@ syn_cookies()
 	last_syns=
 	busywait $WAIT_MS syns_settled $PORT_COOKIES
 }
-cookies_sent() { ip netns exec "$srv" nstat -asz TcpExtSyncookiesSent | awk 'NR > 1 { print $2 }'; }
+cookies_sent() { netns_counter "$srv" TcpExtSyncookiesSent; }
 cookies_row() { echo "drops=$(limits_drops syn_cap port:$PORT_COOKIES) syns=$(listener_syns $PORT_COOKIES) cookies=$(($(cookies_sent) - cookies_before)) queued=$(half_open $PORT_COOKIES)"; }
 ip netns exec "$srv" sysctl -qw net.ipv4.tcp_syncookies=2
 cookies_before=$(cookies_sent)
@@ -790,7 +790,7 @@ ktap_result uncapped_port_connects $? "connect to $SRV4:$PORT_UNCAPPED failed"
 # SYN only (a set of source ports seen), so that the counts stay still:
 # no retransmission arrives while they are read. The listener has the
 # TCP_FASTOPEN option: a listener only takes Fast Open with a queue.
-tfo_passive() { ip netns exec "$srv" nstat -asz TcpExtTCPFastOpenPassive | awk 'NR > 1 { print $2 }'; }
+tfo_passive() { netns_counter "$srv" TcpExtTCPFastOpenPassive; }
 tfo_prefix_row()
 {
 	echo "received=$(nft_syns $PORT_TFO_PREFIX) queued=$(half_open $PORT_TFO_PREFIX)" \
@@ -811,18 +811,8 @@ ip netns exec "$att" nft "add table inet tfo;
 		tcp sport @seen drop;
 	add rule inet tfo output tcp dport $PORT_TFO_PREFIX tcp flags & (syn | ack) == syn \
 		add @seen { tcp sport }"
-ip netns exec "$att" python3 -c '
-import socket, sys, time
-held = []
-for _ in range(int(sys.argv[3])):
-    s = socket.socket()
-    s.setblocking(False)
-    try:
-        s.sendto(b"x", socket.MSG_FASTOPEN, (sys.argv[1], int(sys.argv[2])))
-    except BlockingIOError:
-        pass
-    held.append(s)
-time.sleep(60)' $SRV4 $PORT_TFO_PREFIX $TFO_CLIENTS &
+ip netns exec "$att" python3 "$TOP/selftests/helpers/fastopen_syns.py" \
+	$SRV4 $PORT_TFO_PREFIX $TFO_CLIENTS 60 &
 tfo_clients=$!
 BG_PIDS+=($tfo_clients)
 busywait $WAIT_MS syns_at_least $PORT_TFO_PREFIX $TFO_CLIENTS

@@ -256,7 +256,7 @@ child_discarded()
 # must show them as ss does.
 TFO_CHECK=$tmp/tfo
 
-tfo_passive() { ip netns exec "$srv" nstat -asz TcpExtTCPFastOpenPassive | awk 'NR > 1 { print $2 }'; }
+tfo_passive() { netns_counter "$srv" TcpExtTCPFastOpenPassive; }
 
 tfo_half_open()
 {
@@ -270,20 +270,7 @@ tfo_half_open()
 		> /dev/null 2>&1 &
 	held=$!
 	busywait $SETUP_MS test -e "$tmp/ready" || { kill $held; wait $held; return 1; }
-	ip netns exec "$cli" python3 -c '
-import socket, sys, time
-addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-held = []
-for _ in range(n):
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.setblocking(False)
-    try:
-        s.sendto(b"x", socket.MSG_FASTOPEN, (addr, port))
-    except BlockingIOError:
-        pass
-    held.append(s)
-time.sleep(30)' "$addr" $PORT $N &
+	ip netns exec "$cli" python3 "$TOP/selftests/helpers/fastopen_syns.py" "$addr" $PORT $N 30 &
 	client=$!
 	if busywait $SETUP_MS syn_recv_reached; then
 		ino=$(ns_inode "$srv")
