@@ -5,10 +5,14 @@
  * the namespace they belong to (setns before socket()); a listener's
  * children are in the server namespace.
  *
- *   tcp_pair [-x CMD] [-r READY] [-R] CLIENT_NS SERVER_NS ADDR SPEC...
+ *   tcp_pair [-x CMD] [-r READY] [-R] [-D SECONDS] CLIENT_NS SERVER_NS ADDR
+ *            SPEC...
  *
  * CLIENT_NS and SERVER_NS are names under /run/netns, ADDR the server's
  * IPv4 or IPv6 address. Each SPEC is KIND:PORT:COUNT and runs in order.
+ * -D sets TCP_DEFER_ACCEPT to SECONDS on every listener: a bare third ACK
+ * then leaves the request sock in SYN_RECV, marked acked, and no SYN-ACK
+ * is retransmitted for it until the period is nearly over.
  *
  * Scenarios, run to completion, one connection at a time unless said;
  * a listener of their own on PORT (none for refused and silent) is
@@ -81,6 +85,7 @@ static struct sockaddr_storage srv_addr;
 static socklen_t srv_len;
 static const char *before_close_cmd;
 static int rst_on_exit;
+static int defer_accept_s;
 
 /* Every fd held until exit, so -R can arm SO_LINGER {1, 0} on each. */
 static int held[MAX_FDS];
@@ -155,6 +160,10 @@ static int make_listener(int port)
 	if (srv_addr.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		die("IPV6_V6ONLY");
+	if (defer_accept_s &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_s,
+		       sizeof(defer_accept_s)))
+		die("TCP_DEFER_ACCEPT");
 	if (bind(fd, (struct sockaddr *)&srv_addr, srv_len) ||
 	    listen(fd, LISTEN_BACKLOG))
 		die("listener");
@@ -469,8 +478,8 @@ static int is_scenario(const char *kind)
 
 static void usage(void)
 {
-	fputs("Usage: tcp_pair [-x CMD] [-r READY] [-R] CLIENT_NS SERVER_NS ADDR\n"
-	      "                KIND:PORT:COUNT...\n", stderr);
+	fputs("Usage: tcp_pair [-x CMD] [-r READY] [-R] [-D SECONDS] CLIENT_NS\n"
+	      "                SERVER_NS ADDR KIND:PORT:COUNT...\n", stderr);
 	exit(2);
 }
 
@@ -483,7 +492,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int sig;
 
-	while ((opt = getopt(argc, argv, "x:r:R")) != -1) {
+	while ((opt = getopt(argc, argv, "x:r:RD:")) != -1) {
 		switch (opt) {
 		case 'x':
 			before_close_cmd = optarg;
@@ -493,6 +502,11 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			rst_on_exit = 1;
+			break;
+		case 'D':
+			defer_accept_s = atoi(optarg);
+			if (defer_accept_s < 1)
+				fail("bad defer period %s", optarg);
 			break;
 		default:
 			usage();
