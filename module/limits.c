@@ -11,6 +11,10 @@
  * sockets exist starts from a walk of the socket table; a socket that
  * changes state during that walk may be counted one off (the walk and
  * the engine do not share a lock), which the README states.
+ *
+ * Lifetime. An object lives until a write to remove takes it, or the
+ * module goes; one whose scope names a namespace also ends with that
+ * namespace (tcpstate_limits_net_exit()).
  */
 #include <linux/debugfs.h>
 #include <linux/hash.h>
@@ -22,9 +26,11 @@
 #include <linux/string.h>
 #include <linux/wait.h>
 #include <net/ipv6.h>
+#include <net/net_namespace.h>
 #include <tcpstate/tcpstate.h>
 #include <tcpstate/table.h>
 #include <tcpstate/limits.h>
+#include <tcpstate/lookup.h>
 
 /* Serializes configuration and the TIME_WAIT worker; see limits.h. */
 DEFINE_MUTEX(tcpstate_limits_mutex);
@@ -422,6 +428,15 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 		ret = -EEXIST;
 		goto out_put;
 	}
+	/*
+	 * Checked under the mutex, which the namespace's exit takes: alive
+	 * here, its exit comes after this add and removes the object.
+	 */
+	if ((scope.selectors & TCPSTATE_SCOPE_NETNS) &&
+	    !tcpstate_netns_alive(scope.netns_ino)) {
+		ret = -ENOENT;
+		goto out_put;
+	}
 	/* Before the directory: a failed add must leave no name behind. */
 	if (type == TCPSTATE_LIMIT_TW_BUDGET) {
 		ret = tcpstate_twbudget_seed_begin(l);
@@ -520,6 +535,47 @@ int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
 	tcpstate_limit_finish_removal(l);
 	return 0;
 }
+
+/*
+ * A namespace's inode number goes back to the kernel's pool as the
+ * namespace is freed, and the next namespace made is likely to get it: a
+ * netns:N object left behind would act on a namespace nobody configured
+ * it for. So the namespace's objects go with it, as its own nftables
+ * rules and routes do, the way a write to remove them would go.
+ */
+static struct tcpstate_limit *tcpstate_limit_find_of_netns(u32 ino)
+{
+	struct tcpstate_limit *l;
+	int type;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++)
+		list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
+			if ((l->scope.selectors & TCPSTATE_SCOPE_NETNS) &&
+			    l->scope.netns_ino == ino && !l->dead)
+				return l;
+	return NULL;
+}
+
+static void __net_exit tcpstate_limits_net_exit(struct net *net)
+{
+	struct tcpstate_limit *l;
+
+	mutex_lock(&tcpstate_limits_mutex);
+	while ((l = tcpstate_limit_find_of_netns(net->ns.inum))) {
+		tcpstate_limit_unlink(l);
+		mutex_unlock(&tcpstate_limits_mutex);
+		pr_info("netns %u is gone: %s %s removed with it\n", net->ns.inum,
+			tcpstate_limit_type_names[l->type], l->key);
+		tcpstate_limit_finish_removal(l);
+		mutex_lock(&tcpstate_limits_mutex);
+	}
+	mutex_unlock(&tcpstate_limits_mutex);
+}
+
+static struct pernet_operations tcpstate_limits_net_ops = {
+	.exit = tcpstate_limits_net_exit,
+};
 
 /* --- debugfs limits ------------------------------------------------------ */
 
@@ -675,9 +731,15 @@ int tcpstate_limits_init(struct kobject *parent)
 	ret = tcpstate_syncap_init();
 	if (ret)
 		return ret;
+	/* Before the control files: no netns:N object may miss its exit. */
+	ret = register_pernet_subsys(&tcpstate_limits_net_ops);
+	if (ret) {
+		pr_err("cannot register the limits' namespace exit: %d\n", ret);
+		goto out_syncap;
+	}
 	ret = tcpstate_limits_sysfs_init(parent);
 	if (ret)
-		goto out_syncap;
+		goto out_net_ops;
 
 	if (tw_budget) {
 		ret = tcpstate_limits_add_global_budget(tw_budget);
@@ -694,6 +756,8 @@ int tcpstate_limits_init(struct kobject *parent)
 	}
 	return 0;
 
+out_net_ops:
+	unregister_pernet_subsys(&tcpstate_limits_net_ops);
 out_syncap:
 	tcpstate_syncap_uninit();
 	return ret;
@@ -706,6 +770,8 @@ void tcpstate_limits_uninit(void)
 	tcpstate_syncap_uninit();
 	tcpstate_limits_sysfs_remove_controls();
 	tcpstate_limits_remove_all();
+	/* After the objects: its exit runs for every namespace as it goes. */
+	unregister_pernet_subsys(&tcpstate_limits_net_ops);
 	tcpstate_twbudget_uninit();
 	tcpstate_limits_sysfs_uninit();
 }

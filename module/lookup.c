@@ -138,6 +138,17 @@ bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie)
 	return held;
 }
 
+/* The listed namespace of inode ino, or NULL; under rcu_read_lock(). */
+static struct net *tcpstate_net_find_rcu(u32 ino)
+{
+	struct net *net;
+
+	for_each_net_rcu(net)
+		if (net->ns.inum == ino)
+			return net;
+	return NULL;
+}
+
 /*
  * The namespace by inode number, with a reference, or NULL: a walk of
  * every namespace. Callers keep the last one found, since consecutive
@@ -145,17 +156,31 @@ bool tcpstate_cookie_held_by_other(const struct sock *sk, u64 cookie)
  */
 static struct net *tcpstate_net_get_by_inode(u32 ino)
 {
-	struct net *net, *found = NULL;
+	struct net *net;
 
 	rcu_read_lock();
-	for_each_net_rcu(net) {
-		if (net->ns.inum == ino) {
-			found = maybe_get_net(net);
-			break;
-		}
-	}
+	net = tcpstate_net_find_rcu(ino);
+	if (net)
+		net = maybe_get_net(net);
 	rcu_read_unlock();
-	return found;
+	return net;
+}
+
+/*
+ * Whether a namespace of inode ino is alive: listed, and its count not
+ * yet 0. A count never rises from 0, and cleanup_net() runs the pernet
+ * exits only after it falls: while alive, every exit is still to come.
+ */
+bool tcpstate_netns_alive(u32 ino)
+{
+	struct net *net;
+	bool alive;
+
+	rcu_read_lock();
+	net = tcpstate_net_find_rcu(ino);
+	alive = net && check_net(net);
+	rcu_read_unlock();
+	return alive;
 }
 
 /*

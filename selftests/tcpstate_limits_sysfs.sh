@@ -57,6 +57,11 @@ bad_writes=(
 	"tw_budgets/add|netns:0|ERANGE"
 	"tw_budgets/add|netns:-1|EINVAL"
 	"tw_budgets/add|netns:4294967296|ERANGE"
+	# No namespace has inode 2^32-1 (the kernel hands them out upward
+	# from 0xf0000000): a key in range naming none.
+	"syn_caps/add|netns:4294967295,port:81|ENOENT"
+	"tw_budgets/add|netns:4294967295|ENOENT"
+	"alerts/add|state:CLOSE_WAIT,netns:4294967295|ENOENT"
 	"tw_budgets/add|port:0|ERANGE"
 	"tw_budgets/add|port:65536|ERANGE"
 	"tw_budgets/add|netns:$ino,port:80|EEXIST"
@@ -228,7 +233,7 @@ values()
 	echo "$out"
 }
 
-n_good=28
+n_good=31
 ktap_plan $((${#bad_writes[@]} + ${#read_only[@]} + n_good))
 
 tcpstate_loaded && tcpstate_unload
@@ -375,6 +380,58 @@ got=$(cat <&$fd 2>&1 >/dev/null; echo "(exit $?)")
 exec {fd}<&-
 expect_eq open_file_of_removed_object_is_harmless "$(ls_words $LIMITS/alerts)" "add remove"
 echo "# a read of a removed alert's open fired file: $(echo "$got" | paste -sd' ')"
+
+# --- a namespace's objects go with it ---------------------------------------
+
+# The kernel gives a freed namespace inode to the next namespace made: an
+# object left behind would act on that one. An object of another
+# namespace (this one) stays.
+NS_GONE=tcpstate_limits_gone
+NS_GONE_MS=60000	# the kernel's namespace cleanup is a work item
+ip netns add $NS_GONE
+gone=$(ns_inode $NS_GONE)
+logged() { dmesg | grep -c "tcpstate: netns $gone is gone: "; }
+logged_before=$(logged)
+limit_add syn_caps "netns:$gone,port:80" listener_max 10
+limit_add tw_budgets "netns:$gone" budget 10
+limit_add alerts "state:LISTEN,netns:$gone" threshold 1
+limit_add tw_budgets "netns:$ino" budget 10
+ip netns del $NS_GONE
+gone_objects_left() { ls "$LIMITS"/*/ | grep -q "netns:$gone"; }
+busywait $NS_GONE_MS eval '! gone_objects_left'
+expect_eq namespace_objects_go_with_it \
+	"add remove|add netns:$ino remove|add remove|2 lines|3 logged" \
+	"$(ls_words $LIMITS/syn_caps)|$(ls_words $LIMITS/tw_budgets)|$(ls_words $LIMITS/alerts)|$(wc -l < $DEBUGFS/limits) lines|$(($(logged) - logged_before)) logged"
+expect_eq gone_namespace_key_is_enoent "ENOENT ENOENT ENOENT" \
+	"$(sysfs_write $LIMITS/syn_caps/add "netns:$gone,port:80") $(sysfs_write $LIMITS/tw_budgets/add "netns:$gone") $(sysfs_write $LIMITS/alerts/add "state:LISTEN,netns:$gone")"
+limit_remove tw_budgets "netns:$ino"
+
+# Namespaces dismantled while writers add and remove their objects: each
+# object goes by one path, the writer's or the namespace's, never both.
+NS_RACES=6
+race_ns() { # I: a namespace with objects, gone while a writer works on them
+	local ns=tcpstate_limits_race$1 n k
+	ip netns add "$ns" || return
+	n=$(ns_inode "$ns")
+	for k in "syn_caps netns:$n,port:80" "tw_budgets netns:$n" "alerts state:SYN_RECV,netns:$n"; do
+		echo "${k#* }" > "$LIMITS/${k%% *}/add"
+	done 2> /dev/null
+	{
+		for k in "tw_budgets netns:$n" "alerts state:SYN_RECV,netns:$n" "syn_caps netns:$n,port:80"; do
+			echo "${k#* }" > "$LIMITS/${k%% *}/remove"
+			echo "${k#* }" > "$LIMITS/${k%% *}/add"
+		done 2> /dev/null
+	} &
+	ip netns del "$ns"
+	wait $!
+	echo "$n"
+}
+race_inos=
+for ((i = 0; i < NS_RACES; i++)); do race_inos+=" $(race_ns $i)"; done
+objects_of_raced() { local n c=0; for n in $race_inos; do c=$((c + $(ls "$LIMITS"/*/ | grep -c "netns:$n"))); done; echo $c; }
+busywait $NS_GONE_MS eval '[ "$(objects_of_raced)" -eq 0 ]'
+expect_eq namespaces_gone_under_writers_leave_no_object "0 left, 1 lines" \
+	"$(objects_of_raced) left, $(wc -l < $DEBUGFS/limits) lines"
 
 # --- concurrent writers -----------------------------------------------------
 

@@ -56,4 +56,7 @@ struct tcpstate_netns_cache {
 struct net *tcpstate_netns_cache_get(struct tcpstate_netns_cache *cache, u32 ino);
 void tcpstate_netns_cache_put(struct tcpstate_netns_cache *cache);
 
+/* Whether a namespace of inode ino exists and is not being dismantled. */
+bool tcpstate_netns_alive(u32 ino);
+
 #endif /* _TCPSTATE_LOOKUP_H */
