@@ -359,6 +359,21 @@ static struct tcpstate_limit *tcpstate_limit_find(enum tcpstate_limit_type type,
 static atomic_t tcpstate_limits_removed = ATOMIC_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(tcpstate_limits_removed_wq);
 
+/*
+ * Drops the mutex until a removal in flight has finished: one whose
+ * object the caller saw dead, still on its type list, under the mutex.
+ */
+static void tcpstate_limits_wait_removal(void)
+{
+	int removed = atomic_read(&tcpstate_limits_removed);
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	mutex_unlock(&tcpstate_limits_mutex);
+	wait_event(tcpstate_limits_removed_wq,
+		   atomic_read(&tcpstate_limits_removed) != removed);
+	mutex_lock(&tcpstate_limits_mutex);
+}
+
 /* kobject release: the last reference is gone, and so is every reader. */
 void tcpstate_limit_release(struct kobject *kobj)
 {
@@ -416,14 +431,8 @@ int tcpstate_limit_add(enum tcpstate_limit_type type, const char *buf)
 	kobject_init(&l->kobj, &tcpstate_limit_ktypes[type]);
 
 	mutex_lock(&tcpstate_limits_mutex);
-	while ((dup = tcpstate_limit_find(type, &scope)) && dup->dead) {
-		int removed = atomic_read(&tcpstate_limits_removed);
-
-		mutex_unlock(&tcpstate_limits_mutex);
-		wait_event(tcpstate_limits_removed_wq,
-			   atomic_read(&tcpstate_limits_removed) != removed);
-		mutex_lock(&tcpstate_limits_mutex);
-	}
+	while ((dup = tcpstate_limit_find(type, &scope)) && dup->dead)
+		tcpstate_limits_wait_removal();
 	if (dup) {
 		ret = -EEXIST;
 		goto out_put;
@@ -651,7 +660,23 @@ void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
 
 /* --- init ---------------------------------------------------------------- */
 
-/* Unload: no add or remove is running (their control files are gone). */
+static struct tcpstate_limit *tcpstate_limit_first_live(enum tcpstate_limit_type type)
+{
+	struct tcpstate_limit *l;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
+		if (!l->dead)
+			return l;
+	return NULL;
+}
+
+/*
+ * Unload: no add or remove is running (their control files are gone),
+ * but a dying namespace's exit may be removing its objects (ours stays
+ * registered until after this). Those are dead already: this waits for
+ * them, and removes the rest.
+ */
 static void tcpstate_limits_remove_all(void)
 {
 	struct tcpstate_limit *l;
@@ -659,8 +684,12 @@ static void tcpstate_limits_remove_all(void)
 
 	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
 		mutex_lock(&tcpstate_limits_mutex);
-		while ((l = list_first_entry_or_null(&tcpstate_limits_by_type[type],
-						     struct tcpstate_limit, type_node))) {
+		while (!list_empty(&tcpstate_limits_by_type[type])) {
+			l = tcpstate_limit_first_live(type);
+			if (!l) {
+				tcpstate_limits_wait_removal();
+				continue;
+			}
 			tcpstate_limit_unlink(l);
 			mutex_unlock(&tcpstate_limits_mutex);
 			tcpstate_limit_finish_removal(l);
