@@ -372,6 +372,27 @@ limit_remove()
 	[ "$rc" = OK ] || { echo "# remove $1 $2: $rc"; return 1; }
 }
 
+# log_mark: writes a line of its own to the kernel log and prints it, for
+# log_since. Counting matches in the whole of dmesg before and after goes
+# wrong once the ring buffer wraps: the lines that leave it come off the
+# count (a debug-kernel run once measured -1 splats that way).
+log_mark()
+{
+	local mark
+
+	mark="tcpstate-selftest: log mark $(date +%s%N) $BASHPID"
+	echo "$mark" > /dev/kmsg
+	echo "$mark"
+}
+
+# log_since MARK: the kernel log lines after MARK. Fails, printing nothing,
+# when MARK has left the buffer, so that a count taken from it cannot pass
+# by having lost the lines it was to count.
+log_since()
+{
+	dmesg | awk -v mark="$1" 'seen { print } index($0, mark) { seen = 1 } END { exit !seen }'
+}
+
 # debug_kernel: true on the debug kernel (KASAN, lockdep, kmemleak), which
 # runs several times slower under TCG: scripts scale their counts by it.
 debug_kernel()

@@ -384,7 +384,7 @@ echo "# a read of a removed alert's open fired file: $(echo "$got" | paste -sd' 
 # From here on, the kernel log must stay free of splats: the namespaces'
 # exits below, then the racing writers (racing_writers_no_kernel_splat).
 SPLAT='BUG|WARNING|Oops|KASAN|lockdep|circular locking|Call Trace|cannot create duplicate'
-dmesg_before=$(dmesg | grep -cE "$SPLAT")
+splat_mark=$(log_mark)
 
 # --- a namespace's objects go with it ---------------------------------------
 
@@ -395,8 +395,8 @@ NS_GONE=tcpstate_limits_gone
 NS_GONE_MS=60000	# the kernel's namespace cleanup is a work item
 ip netns add $NS_GONE
 gone=$(ns_inode $NS_GONE)
-logged() { dmesg | grep -c "tcpstate: netns $gone is gone: "; }
-logged_before=$(logged)
+gone_mark=$(log_mark)
+logged() { log_since "$gone_mark" | grep -c "tcpstate: netns $gone is gone: "; }
 limit_add syn_caps "netns:$gone,port:80" listener_max 10
 limit_add tw_budgets "netns:$gone" budget 10
 limit_add alerts "state:LISTEN,netns:$gone" threshold 1
@@ -406,7 +406,7 @@ gone_objects_left() { ls "$LIMITS"/*/ | grep -q "netns:$gone"; }
 busywait $NS_GONE_MS eval '! gone_objects_left'
 expect_eq namespace_objects_go_with_it \
 	"add remove|add netns:$ino remove|add remove|2 lines|3 logged" \
-	"$(ls_words $LIMITS/syn_caps)|$(ls_words $LIMITS/tw_budgets)|$(ls_words $LIMITS/alerts)|$(wc -l < $DEBUGFS/limits) lines|$(($(logged) - logged_before)) logged"
+	"$(ls_words $LIMITS/syn_caps)|$(ls_words $LIMITS/tw_budgets)|$(ls_words $LIMITS/alerts)|$(wc -l < $DEBUGFS/limits) lines|$(logged) logged"
 expect_eq gone_namespace_key_is_enoent "ENOENT ENOENT ENOENT" \
 	"$(sysfs_write $LIMITS/syn_caps/add "netns:$gone,port:80") $(sysfs_write $LIMITS/tw_budgets/add "netns:$gone") $(sysfs_write $LIMITS/alerts/add "state:LISTEN,netns:$gone")"
 limit_remove tw_budgets "netns:$ino"
@@ -512,9 +512,14 @@ sysfs_objects | while read -r type key; do
 done
 expect_eq racing_writers_leave_nothing_after_removal "add remove|add remove|add remove|1" \
 	"$(ls_words $LIMITS/syn_caps)|$(ls_words $LIMITS/tw_budgets)|$(ls_words $LIMITS/alerts)|$(wc -l < $DEBUGFS/limits)"
-splats=$(($(dmesg | grep -cE "$SPLAT") - dmesg_before))
+if since_mark=$(log_since "$splat_mark"); then
+	splats=$(grep -cE "$SPLAT" <<< "$since_mark")
+else
+	splats="the mark left the kernel log"
+fi
 expect_eq racing_writers_no_kernel_splat 0 "$splats"
-[ "$splats" -eq 0 ] || echo "# first: $(dmesg | grep -E "$SPLAT" | grep -v 'Call Trace' | head -n 1)"
+[ "$splats" = 0 ] ||
+	echo "# first: $(grep -E "$SPLAT" <<< "$since_mark" | grep -v 'Call Trace' | head -n 1)"
 
 # The unload meets namespaces' exits removing their objects: it must wait
 # for those, not remove them a second time. The guest's console check
