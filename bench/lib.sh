@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Shared by the guest halves of the benchmarks (bench/run-guest,
-# bench/tw-evict, bench/syn-rate, bench/limits-scale): sourced, not run.
+# bench/tw-evict, bench/syn-rate, bench/limits-scale,
+# bench/netns-teardown): sourced, not run.
 # run_in_fresh_netns needs bin (build/bench/conn_rate) and threads set.
 
 # run_in_fresh_netns CONNECTIONS: one conn_rate run, whose output line it

@@ -43,7 +43,7 @@ int tcpstate_limits_nr;
  * one); global and netns scopes, which name none, on one chain. The
  * engine walks the chains under RCU; they change only under
  * tcpstate_limits_mutex (add, unlink), and an unlinked limit is freed
- * after a grace period (tcpstate_limit_finish_removal()).
+ * after a grace period (tcpstate_limits_finish_removals()).
  */
 #define TCPSTATE_LIMITS_PORT_BITS	6
 
@@ -493,10 +493,15 @@ out_put:
 	return ret;
 }
 
-/* Takes l out of every reader's sight; it stays on its type list, dead. */
-static void tcpstate_limit_unlink(struct tcpstate_limit *l)
+/*
+ * Takes l out of every reader's sight and onto the caller's batch of
+ * removals; it stays on its type list, dead, until
+ * tcpstate_limits_finish_removals() is done with the batch.
+ */
+static void tcpstate_limit_unlink(struct tcpstate_limit *l, struct list_head *batch)
 {
 	lockdep_assert_held(&tcpstate_limits_mutex);
+	list_add_tail(&l->removal_node, batch);
 	WRITE_ONCE(l->dead, true);
 	hlist_del_init_rcu(&l->state_node);
 	tcpstate_limits_of_state_inc(l, -1);
@@ -506,20 +511,55 @@ static void tcpstate_limit_unlink(struct tcpstate_limit *l)
 }
 
 /*
- * After tcpstate_limit_unlink(): waits out the readers, removes the
- * directory, and drops l. Without the mutex: kobject_del() waits for
- * stores in l's directory, and some of those take the mutex.
+ * After tcpstate_limit_unlink(): waits out the readers once for the whole
+ * batch, then removes each directory and drops each object. Without the
+ * mutex: kobject_del() waits for stores in the directory, and some of
+ * those take the mutex.
  */
-static void tcpstate_limit_finish_removal(struct tcpstate_limit *l)
+static void tcpstate_limits_finish_removals(struct list_head *batch)
 {
-	synchronize_rcu();	/* no engine or netfilter reader still holds l */
-	kobject_del(&l->kobj);
-	mutex_lock(&tcpstate_limits_mutex);
-	list_del(&l->type_node);
-	mutex_unlock(&tcpstate_limits_mutex);
-	atomic_inc(&tcpstate_limits_removed);
-	wake_up_all(&tcpstate_limits_removed_wq);
-	kobject_put(&l->kobj);
+	struct tcpstate_limit *l, *next;
+
+	if (list_empty(batch))
+		return;
+	synchronize_rcu();	/* no engine or netfilter reader still holds one */
+	list_for_each_entry_safe(l, next, batch, removal_node) {
+		list_del(&l->removal_node);
+		kobject_del(&l->kobj);
+		mutex_lock(&tcpstate_limits_mutex);
+		list_del(&l->type_node);
+		mutex_unlock(&tcpstate_limits_mutex);
+		atomic_inc(&tcpstate_limits_removed);
+		wake_up_all(&tcpstate_limits_removed_wq);
+		kobject_put(&l->kobj);
+	}
+}
+
+typedef bool (*tcpstate_limit_match_fn)(const struct tcpstate_limit *l, u32 arg);
+
+/*
+ * Unlinks onto @batch every live object @match takes, of every type.
+ * Returns whether one it takes is dead already: another remover has it
+ * and has not finished.
+ */
+static bool tcpstate_limits_unlink_matching(tcpstate_limit_match_fn match, u32 arg,
+					    struct list_head *batch)
+{
+	struct tcpstate_limit *l;
+	bool dying = false;
+	int type;
+
+	lockdep_assert_held(&tcpstate_limits_mutex);
+	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++)
+		list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node) {
+			if (!match(l, arg))
+				continue;
+			if (l->dead)
+				dying = true;
+			else
+				tcpstate_limit_unlink(l, batch);
+		}
+	return dying;
 }
 
 int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
@@ -527,6 +567,7 @@ int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
 	struct tcpstate_scope scope;
 	struct tcpstate_limit *l;
 	char key[TCPSTATE_LIMIT_KEY_MAX];
+	LIST_HEAD(batch);
 	int ret;
 
 	ret = tcpstate_limit_parse_key(buf, &scope, key, sizeof(key));
@@ -537,11 +578,11 @@ int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
 	if (l && l->dead)
 		l = NULL;	/* another remove has it */
 	if (l)
-		tcpstate_limit_unlink(l);
+		tcpstate_limit_unlink(l, &batch);
 	mutex_unlock(&tcpstate_limits_mutex);
 	if (!l)
 		return -ENOENT;
-	tcpstate_limit_finish_removal(l);
+	tcpstate_limits_finish_removals(&batch);
 	return 0;
 }
 
@@ -552,34 +593,31 @@ int tcpstate_limit_remove(enum tcpstate_limit_type type, const char *buf)
  * it for. So the namespace's objects go with it, as its own nftables
  * rules and routes do, the way a write to remove them would go.
  */
-static struct tcpstate_limit *tcpstate_limit_find_of_netns(u32 ino)
+static bool tcpstate_limit_of_netns(const struct tcpstate_limit *l, u32 ino)
 {
-	struct tcpstate_limit *l;
-	int type;
-
-	lockdep_assert_held(&tcpstate_limits_mutex);
-	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++)
-		list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
-			if ((l->scope.selectors & TCPSTATE_SCOPE_NETNS) &&
-			    l->scope.netns_ino == ino && !l->dead)
-				return l;
-	return NULL;
+	return (l->scope.selectors & TCPSTATE_SCOPE_NETNS) && l->scope.netns_ino == ino;
 }
 
+/*
+ * Runs with pernet_ops_rwsem held: for read in cleanup_net(), for write
+ * in unregister_pernet_subsys() at unload. Taking tcpstate_limits_mutex
+ * here is safe because no holder of the mutex waits for that rwsem:
+ * none makes or unregisters namespaces' operations, and the unload
+ * unregisters only after it has let go of the mutex. A dead object of
+ * this namespace belongs to a remove in flight, which finishes it.
+ */
 static void __net_exit tcpstate_limits_net_exit(struct net *net)
 {
 	struct tcpstate_limit *l;
+	LIST_HEAD(batch);
 
 	mutex_lock(&tcpstate_limits_mutex);
-	while ((l = tcpstate_limit_find_of_netns(net->ns.inum))) {
-		tcpstate_limit_unlink(l);
-		mutex_unlock(&tcpstate_limits_mutex);
+	tcpstate_limits_unlink_matching(tcpstate_limit_of_netns, net->ns.inum, &batch);
+	mutex_unlock(&tcpstate_limits_mutex);
+	list_for_each_entry(l, &batch, removal_node)
 		pr_info("netns %u is gone: %s %s removed with it\n", net->ns.inum,
 			tcpstate_limit_type_names[l->type], l->key);
-		tcpstate_limit_finish_removal(l);
-		mutex_lock(&tcpstate_limits_mutex);
-	}
-	mutex_unlock(&tcpstate_limits_mutex);
+	tcpstate_limits_finish_removals(&batch);
 }
 
 static struct pernet_operations tcpstate_limits_net_ops = {
@@ -660,43 +698,36 @@ void tcpstate_limits_walk_type(enum tcpstate_limit_type type,
 
 /* --- init ---------------------------------------------------------------- */
 
-static struct tcpstate_limit *tcpstate_limit_first_live(enum tcpstate_limit_type type)
+static bool tcpstate_limit_any(const struct tcpstate_limit *l, u32 unused)
 {
-	struct tcpstate_limit *l;
-
-	lockdep_assert_held(&tcpstate_limits_mutex);
-	list_for_each_entry(l, &tcpstate_limits_by_type[type], type_node)
-		if (!l->dead)
-			return l;
-	return NULL;
+	return true;
 }
 
 /*
  * Unload: no add or remove is running (their control files are gone),
  * but a dying namespace's exit may be removing its objects (ours stays
- * registered until after this). Those are dead already: this waits for
- * them, and removes the rest.
+ * registered until after this). Those are dead already: this removes
+ * the rest, then waits for them.
  */
 static void tcpstate_limits_remove_all(void)
 {
-	struct tcpstate_limit *l;
-	int type;
+	LIST_HEAD(batch);
+	bool dying;
 
-	for (type = 0; type < TCPSTATE_LIMIT_NR_TYPES; type++) {
-		mutex_lock(&tcpstate_limits_mutex);
-		while (!list_empty(&tcpstate_limits_by_type[type])) {
-			l = tcpstate_limit_first_live(type);
-			if (!l) {
-				tcpstate_limits_wait_removal();
-				continue;
-			}
-			tcpstate_limit_unlink(l);
+	mutex_lock(&tcpstate_limits_mutex);
+	for (;;) {
+		dying = tcpstate_limits_unlink_matching(tcpstate_limit_any, 0, &batch);
+		if (!list_empty(&batch)) {
 			mutex_unlock(&tcpstate_limits_mutex);
-			tcpstate_limit_finish_removal(l);
+			tcpstate_limits_finish_removals(&batch);
 			mutex_lock(&tcpstate_limits_mutex);
+		} else if (dying) {
+			tcpstate_limits_wait_removal();
+		} else {
+			break;
 		}
-		mutex_unlock(&tcpstate_limits_mutex);
 	}
+	mutex_unlock(&tcpstate_limits_mutex);
 }
 
 static unsigned int tw_budget;

@@ -106,6 +106,7 @@ struct tcpstate_tw_seed;
 struct tcpstate_limit {
 	struct hlist_node state_node;	/* engine's index: RCU, mutex to write */
 	struct list_head type_node;	/* tcpstate_limits_by_type[type], mutex */
+	struct list_head removal_node;	/* a remover's batch, once unlinked */
 	struct hlist_node port_node;	/* syn_caps: tcpstate_syncap_hash, RCU */
 	struct kobject kobj;
 	struct tcpstate_scope scope;
