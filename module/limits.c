@@ -511,10 +511,12 @@ static void tcpstate_limit_unlink(struct tcpstate_limit *l, struct list_head *ba
 }
 
 /*
- * After tcpstate_limit_unlink(): waits out the readers once for the whole
- * batch, then removes each directory and drops each object. Without the
- * mutex: kobject_del() waits for stores in the directory, and some of
- * those take the mutex.
+ * After tcpstate_limit_unlink(): waits out the engine's and the hooks'
+ * readers once for the whole batch, then removes each directory and drops
+ * each object (a syn_cap's release still waits a grace period of its own,
+ * for the CPUs' claims: tcpstate_syncap_destroy()). Without the mutex:
+ * kobject_del() waits for stores in the directory, and some of those take
+ * the mutex.
  */
 static void tcpstate_limits_finish_removals(struct list_head *batch)
 {
@@ -599,12 +601,17 @@ static bool tcpstate_limit_of_netns(const struct tcpstate_limit *l, u32 ino)
 }
 
 /*
- * Runs with pernet_ops_rwsem held: for read in cleanup_net(), for write
- * in unregister_pernet_subsys() at unload. Taking tcpstate_limits_mutex
- * here is safe because no holder of the mutex waits for that rwsem:
- * none makes or unregisters namespaces' operations, and the unload
- * unregisters only after it has let go of the mutex. A dead object of
- * this namespace belongs to a remove in flight, which finishes it.
+ * Runs with pernet_ops_rwsem held: for read in cleanup_net() (and in
+ * setup_net()'s unwind, for a namespace no add could name), for write in
+ * unregister_pernet_subsys(). Taking tcpstate_limits_mutex here is safe
+ * because no holder of the mutex waits for that rwsem: none creates a
+ * namespace, registers or unregisters pernet operations, or waits for a
+ * namespace's exit, and the unload unregisters only after it has let go
+ * of the mutex. The waits here (a grace period, the stores that
+ * kobject_del() drains) are made without the mutex, and no holder of it
+ * waits for a removal: tcpstate_limits_wait_removal() lets go first. A
+ * dead object of this namespace belongs to a remove in flight, which
+ * finishes it.
  */
 static void __net_exit tcpstate_limits_net_exit(struct net *net)
 {
